@@ -1,0 +1,50 @@
+// The one place commands write to the terminal: stdout for data, stderr for everything else.
+import type { Writable } from 'node:stream';
+
+export interface Io {
+  stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
+  stderr: Writable & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+/** Colour only on a terminal, and never when --no-color or NO_COLOR says otherwise. */
+export function useColor(io: Io, flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
+  return Boolean(io.stdout.isTTY);
+}
+
+/** One line on stderr, prefixed with the tool's name. */
+export function complain(io: Io, message: string): void {
+  io.stderr.write(`pubsub-mon: ${message}\n`);
+}
+
+/** Resolves when SIGINT or SIGTERM arrives (or `signal` aborts); removes its handlers after. */
+export function untilInterrupted(signal?: AbortSignal): { promise: Promise<string>; dispose(): void } {
+  let dispose = () => {};
+  const promise = new Promise<string>((resolve) => {
+    const onSig = (sig: NodeJS.Signals) => resolve(sig);
+    const onAbort = () => resolve('abort');
+    process.once('SIGINT', onSig);
+    process.once('SIGTERM', onSig);
+    signal?.addEventListener('abort', onAbort);
+    dispose = () => {
+      process.removeListener('SIGINT', onSig);
+      process.removeListener('SIGTERM', onSig);
+      signal?.removeEventListener('abort', onAbort);
+    };
+  });
+  return { promise, dispose: () => dispose() };
+}
+
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });

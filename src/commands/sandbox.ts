@@ -1,0 +1,64 @@
+// `pubsub-mon sandbox`: throwaway local servers in the foreground until Ctrl-C, then nothing left behind.
+import type { Argv, Options } from 'yargs';
+import type { CommandModule } from './command.js';
+import type { Io } from './io.js';
+import { useColor } from './io.js';
+import { lastWins, OUTPUT_OPTIONS } from '../options.js';
+import { parseInteger } from '../values.js';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import { makePalette } from '../render/color.js';
+
+export const SANDBOX_OPTIONS = lastWins({
+  cluster: { type: 'string', describe: 'Start a cluster of N primaries (--cluster alone: 3) instead of one standalone server' },
+  replicas: { type: 'string', describe: 'Replicas per primary (default: 1 for a cluster, 0 standalone)' },
+  password: { alias: 'a', type: 'string', describe: 'Require this password (requirepass) on every server' },
+} as const satisfies Record<string, Options>);
+
+interface SandboxArgs {
+  cluster?: string;
+  replicas?: string;
+  password?: string;
+  json: boolean;
+  color: boolean;
+}
+
+/** What `sandbox` prints for people: one line per node and how to use them. */
+export function describeSandbox(sb: Sandbox, color: boolean): string {
+  const p = makePalette(color);
+  const primaries = sb.nodes.filter((n) => n.role === 'primary').length;
+  const replicas = sb.nodes.length - primaries;
+  const kind = sb.mode === 'cluster' ? `cluster of ${primaries} primaries and ${replicas} replicas` : `standalone server${replicas ? ` with ${replicas} replica${replicas > 1 ? 's' : ''}` : ''}`;
+  const lines = [p.bold(`pubsub-mon sandbox: ${kind}, redis-server from PATH`)];
+  for (const [i, n] of sb.nodes.entries()) lines.push(`  ${sb.urls[i]}  ${n.role}`);
+  lines.push('', `Try:  pubsub-mon watch -u ${sb.url}${sb.mode === 'cluster' ? '   (any node will do: the cluster is discovered)' : ''}`);
+  lines.push(p.dim(`Files in ${sb.dir}; Ctrl-C stops the servers and removes them.`));
+  return `${lines.join('\n')}\n`;
+}
+
+export const sandboxCommand: CommandModule = {
+  command: 'sandbox',
+  describe: 'Start throwaway local redis-server processes (standalone or cluster) until Ctrl-C',
+  builder: (y: Argv) => y.options(SANDBOX_OPTIONS).options(OUTPUT_OPTIONS)
+    .example('pubsub-mon sandbox', 'one server on a free loopback port')
+    .example('pubsub-mon sandbox --cluster 3 --replicas 1', 'a 3-primary/3-replica cluster')
+    .example('pubsub-mon sandbox --json', 'the URLs as JSON, for scripts'),
+  async run(raw, io: Io, signal) {
+    const args = raw as unknown as SandboxArgs;
+    const primaries = args.cluster === undefined ? 0 : args.cluster === '' ? 3 : parseInteger(args.cluster, '--cluster', 1, 100);
+    const replicas = args.replicas === undefined ? (primaries > 0 ? 1 : 0) : parseInteger(args.replicas, '--replicas', 0, 10);
+    const sb = await startSandbox({ cluster: primaries, replicas, ...(args.password ? { password: args.password } : {}) });
+    try {
+      if (args.json) {
+        const doc = { mode: sb.mode, url: sb.url, dir: sb.dir, nodes: sb.nodes.map((n, i) => ({ url: sb.urls[i], address: n.address, role: n.role })) };
+        io.stdout.write(`${JSON.stringify(doc)}\n`);
+      } else {
+        io.stdout.write(describeSandbox(sb, useColor(io, args.color)));
+      }
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      if (!args.json) io.stderr.write('stopping the sandbox servers...\n');
+      return 0;
+    } finally {
+      await sb.stop();
+    }
+  },
+};

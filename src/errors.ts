@@ -1,0 +1,59 @@
+// Typed errors thrown below the CLI; only src/cli.ts and the command modules turn them into exit codes.
+
+/** What went wrong, in terms a command can map to its own exit codes. */
+export type ErrorKind = 'usage' | 'connection' | 'auth' | 'permission' | 'server' | 'environment';
+
+/** Base class: a message meant for a person, one line, no secrets, and a suggested exit code. */
+export class PubsubMonError extends Error {
+  readonly kind: ErrorKind;
+  readonly exitCode: number;
+
+  constructor(kind: ErrorKind, message: string, exitCode?: number) {
+    super(message);
+    this.name = new.target.name;
+    this.kind = kind;
+    this.exitCode = exitCode ?? (kind === 'usage' ? 2 : 1);
+  }
+}
+
+/** Bad flags, bad URL, values out of range. */
+export class UsageError extends PubsubMonError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
+
+/** The server cannot be reached, or the connection broke. */
+export class ConnectionError extends PubsubMonError {
+  constructor(message: string) {
+    super('connection', message);
+  }
+}
+
+/** NOAUTH / WRONGPASS: the credentials are missing or wrong. */
+export class AuthError extends PubsubMonError {
+  constructor(message: string) {
+    super('auth', message);
+  }
+}
+
+/** NOPERM: the ACL user lacks a command or a channel rule. */
+export class PermissionError extends PubsubMonError {
+  constructor(message: string) {
+    super('permission', message);
+  }
+}
+
+/** Any other error reply from the server that stops the command. */
+export class ServerError extends PubsubMonError {
+  constructor(message: string) {
+    super('server', message);
+  }
+}
+
+/** Something missing on this machine (redis-server not on PATH, no free port). */
+export class EnvironmentError extends PubsubMonError {
+  constructor(message: string) {
+    super('environment', message);
+  }
+}

@@ -1,0 +1,79 @@
+// Opens named ioredis connections to single nodes; every PUBSUB answer is per node, so never a Cluster client.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { ConnectionTarget } from './target.js';
+import { describeRedisError } from './errors.js';
+
+/** Prefix of every connection name pubsub-mon sets, so its own clients can be told apart. */
+export const CLIENT_NAME_PREFIX = 'pubsub-mon:';
+
+export interface NodeAddress {
+  host: string;
+  port: number;
+}
+
+export interface OpenOptions {
+  /** Keep reconnecting after a drop (watch, tail) instead of failing at once. @default false */
+  reconnect?: boolean;
+}
+
+export function clientName(role: string): string {
+  return `${CLIENT_NAME_PREFIX}${role}`;
+}
+
+/** ioredis options for one node of the target (same credentials and TLS for every node). */
+export function nodeOptions(target: ConnectionTarget, node: NodeAddress, role: string, opts: OpenOptions = {}): RedisOptions {
+  const options: RedisOptions = {
+    host: node.host,
+    port: node.port,
+    connectionName: clientName(role),
+    connectTimeout: target.timeoutMs,
+    commandTimeout: target.timeoutMs,
+    lazyConnect: true,
+    // The ready check runs INFO, which a restricted ACL user may lack; we check what we need ourselves.
+    enableReadyCheck: false,
+    // Fail fast while a node is away: a monitoring read must say "down", not wait in a queue.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResubscribe: true,
+    retryStrategy: opts.reconnect ? (times: number) => Math.min(100 * times, 2000) : () => null,
+  };
+  if (target.username !== undefined) options.username = target.username;
+  if (target.password !== undefined) options.password = target.password;
+  if (target.db !== undefined) options.db = target.db;
+  if (target.tls) {
+    options.tls = {
+      rejectUnauthorized: target.tls.rejectUnauthorized,
+      servername: node.host,
+      ...(target.tls.ca ? { ca: target.tls.ca } : {}),
+      ...(target.tls.cert ? { cert: target.tls.cert } : {}),
+      ...(target.tls.key ? { key: target.tls.key } : {}),
+    };
+  }
+  return options;
+}
+
+/**
+ * Connects to one node and resolves once it answers PING. Rejects with a typed, password-free
+ * error. The returned client always has an 'error' listener, so ioredis never prints on its own.
+ */
+export async function openNode(target: ConnectionTarget, node: NodeAddress, role: string, opts: OpenOptions = {}): Promise<Redis> {
+  const client = new Redis(nodeOptions(target, node, role, opts));
+  let lastError: unknown;
+  client.on('error', (err: unknown) => {
+    lastError = err;
+  });
+  const address = `${node.host}:${node.port}`;
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (err) {
+    client.disconnect();
+    throw describeRedisError(pickCause(err, lastError), address, target.username);
+  }
+  return client;
+}
+
+/** ioredis rejects connect() with a bare "Connection is closed"; the error event before it says why. */
+function pickCause(rejection: unknown, lastEvent: unknown): unknown {
+  return lastEvent ?? rejection;
+}

@@ -1,0 +1,156 @@
+// Counts messages per channel for `watch --rates`: one pattern subscription for classic traffic, SSUBSCRIBE on shard owners.
+import type { Redis } from 'ioredis';
+import type { ConnectionTarget } from './target.js';
+import type { TopologyNode } from './types.js';
+import { openNode } from './connect.js';
+import { isKeyspaceChannel } from './node-reading.js';
+import { SAMPLER_PATTERN, SAMPLER_ROLE } from './merge.js';
+
+export const SHARD_SAMPLER_ROLE = 'rates-shard';
+
+interface ShardConnection {
+  node: TopologyNode;
+  client: Redis;
+  channels: Set<string>;
+}
+
+/** Messages counted per channel since the last `take()`. */
+export interface SampledCounts {
+  channel: Map<string, number>;
+  shard: Map<string, number>;
+  elapsedMs: number;
+}
+
+export class RateSampler {
+  private patternNode: TopologyNode | undefined;
+  private patternClient: Redis | undefined;
+  private readonly shards = new Map<string, ShardConnection>();
+  private channelCounts = new Map<string, number>();
+  private shardCounts = new Map<string, number>();
+  private since: number;
+
+  constructor(
+    private readonly target: ConnectionTarget,
+    private readonly includeKeyspace: boolean,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.since = clock();
+  }
+
+  /** The node that holds the pattern subscription, if it is held. */
+  get patternNodeId(): string | undefined {
+    return this.patternClient?.status === 'ready' ? this.patternNode?.id : undefined;
+  }
+
+  /** Shard channels held per node id, as the server confirmed them. */
+  shardChannels(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const [id, conn] of this.shards) if (conn.client.status === 'ready') out.set(id, new Set(conn.channels));
+    return out;
+  }
+
+  /** Pub/sub connections held per node id. */
+  connectionCounts(): Map<string, number> {
+    const out = new Map<string, number>();
+    const add = (id: string) => out.set(id, (out.get(id) ?? 0) + 1);
+    if (this.patternClient && this.patternNode) add(this.patternNode.id);
+    for (const [id] of this.shards) add(id);
+    return out;
+  }
+
+  /**
+   * Holds `PSUBSCRIBE **` on one of `candidates` (any node hears every classic PUBLISH on a
+   * cluster). Moves to another node when the current one is gone.
+   */
+  async ensurePattern(candidates: TopologyNode[]): Promise<void> {
+    if (this.patternClient && this.patternNode && candidates.some((n) => n.id === this.patternNode!.id)) {
+      if (this.patternClient.status !== 'end') return;
+    }
+    this.patternClient?.disconnect();
+    this.patternClient = undefined;
+    for (const node of candidates) {
+      try {
+        const client = await openNode(this.target, node, SAMPLER_ROLE, { reconnect: true });
+        client.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer) => {
+          const name = channel.toString();
+          if (!this.includeKeyspace && isKeyspaceChannel(name)) return;
+          this.channelCounts.set(name, (this.channelCounts.get(name) ?? 0) + 1);
+        });
+        await client.psubscribe(SAMPLER_PATTERN);
+        this.patternClient = client;
+        this.patternNode = node;
+        return;
+      } catch {
+        // try the next node; a node that is down shows in the node table
+      }
+    }
+  }
+
+  /** Subscribes each wanted shard channel on its owner and drops the ones no longer wanted. */
+  async syncShards(wanted: Map<string, { node: TopologyNode; channels: Set<string> }>): Promise<void> {
+    for (const [id, conn] of this.shards) {
+      if (!wanted.has(id) || conn.client.status === 'end') {
+        conn.client.disconnect();
+        this.shards.delete(id);
+      }
+    }
+    await Promise.all(
+      [...wanted].map(async ([id, { node, channels }]) => {
+        let conn = this.shards.get(id);
+        if (!conn) {
+          try {
+            const client = await openNode(this.target, node, SHARD_SAMPLER_ROLE, { reconnect: true });
+            conn = { node, client, channels: new Set() };
+            const c = conn;
+            client.on('smessageBuffer', (channel: Buffer) => {
+              const name = channel.toString();
+              this.shardCounts.set(name, (this.shardCounts.get(name) ?? 0) + 1);
+            });
+            // ioredis reports a server-pushed sunsubscribe (slot moved) as a queue error: forget the channel.
+            client.on('error', (err: Error) => {
+              const m = /Last reply: sunsubscribe,([^,]*),/.exec(err.message);
+              if (m?.[1] !== undefined) c.channels.delete(m[1]);
+            });
+            this.shards.set(id, conn);
+          } catch {
+            return;
+          }
+        }
+        const current = conn;
+        const drop = [...current.channels].filter((ch) => !channels.has(ch));
+        const add = [...channels].filter((ch) => !current.channels.has(ch));
+        for (const ch of drop) {
+          current.channels.delete(ch);
+          await current.client.sunsubscribe(ch).catch(() => undefined);
+        }
+        // One channel per SSUBSCRIBE: channels of different slots in one call would be CROSSSLOT.
+        await Promise.all(
+          add.map(async (ch) => {
+            try {
+              await current.client.ssubscribe(ch);
+              current.channels.add(ch);
+            } catch {
+              // MOVED while a slot migrates: the next refresh finds the new owner
+            }
+          }),
+        );
+      }),
+    );
+  }
+
+  /** Counts since the previous call, and the time they cover. */
+  take(): SampledCounts {
+    const now = this.clock();
+    const out = { channel: this.channelCounts, shard: this.shardCounts, elapsedMs: Math.max(1, now - this.since) };
+    this.channelCounts = new Map();
+    this.shardCounts = new Map();
+    this.since = now;
+    return out;
+  }
+
+  close(): void {
+    this.patternClient?.disconnect();
+    for (const conn of this.shards.values()) conn.client.disconnect();
+    this.shards.clear();
+  }
+}

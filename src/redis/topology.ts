@@ -1,0 +1,83 @@
+// Discovers every node of a deployment, replicas included, from one seed connection.
+import type { Redis } from 'ioredis';
+import { UsageError } from '../errors.js';
+import type { Topology, TopologyNode } from './types.js';
+import { parseInfo, parseReplicas } from './info.js';
+import { parseClusterNodes, parseClusterShards } from './cluster-topology.js';
+import type { NodeAddress } from './connect.js';
+
+export interface DiscoveredTopology extends Topology {
+  /** `redis_version` of the seed node. */
+  version: string;
+  /** Nodes the cluster itself reports as failed; they are still listed in `nodes`. */
+  failedNodeIds: string[];
+}
+
+/** Major and minor of a version string like "7.0.15"; [0, 0] when unknown. */
+export function versionOf(version: string | undefined): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+export function versionAtLeast(version: string | undefined, major: number, minor = 0): boolean {
+  const [a, b] = versionOf(version);
+  return a > major || (a === major && b >= minor);
+}
+
+function standaloneNode(host: string, port: number, role: 'primary' | 'replica', primaryId?: string): TopologyNode {
+  const address = `${host}:${port}`;
+  return {
+    id: address,
+    host,
+    port,
+    address,
+    role,
+    slots: [],
+    shardId: primaryId ?? address,
+    ...(primaryId ? { primaryId } : {}),
+  };
+}
+
+/**
+ * Cluster: CLUSTER SHARDS on 7.0+, CLUSTER NODES before. Standalone: the seed, plus the replicas a
+ * primary lists in INFO replication (they hear every replicated PUBLISH), or the primary of a
+ * replica seed.
+ */
+export async function discoverTopology(seed: Redis, seedAddress: NodeAddress, forceCluster = false): Promise<DiscoveredTopology> {
+  const info = parseInfo(await seed.info());
+  const version = info.redis_version ?? '';
+  const isCluster = info.cluster_enabled === '1';
+  if (forceCluster && !isCluster) {
+    throw new UsageError(`--cluster was given but ${seedAddress.host}:${seedAddress.port} is not a cluster node (cluster_enabled:0)`);
+  }
+  if (isCluster) {
+    const nodes = versionAtLeast(version, 7)
+      ? parseClusterShards(await seed.call('CLUSTER', 'SHARDS'))
+      : parseClusterNodes(String(await seed.call('CLUSTER', 'NODES')));
+    // A node that announces no address (e.g. an empty ip) is reachable where we reached the seed.
+    for (const n of nodes) {
+      if (!n.host) {
+        n.host = seedAddress.host;
+        n.address = `${n.host}:${n.port}`;
+      }
+    }
+    return {
+      mode: 'cluster',
+      version,
+      nodes: nodes.map(({ health: _health, ...node }) => node),
+      failedNodeIds: nodes.filter((n) => n.health === 'failed').map((n) => n.id),
+    };
+  }
+  if (info.role === 'slave' && info.master_host && info.master_port) {
+    const primary = standaloneNode(info.master_host, Number(info.master_port), 'primary');
+    return {
+      mode: 'standalone',
+      version,
+      nodes: [primary, standaloneNode(seedAddress.host, seedAddress.port, 'replica', primary.id)],
+      failedNodeIds: [],
+    };
+  }
+  const primary = standaloneNode(seedAddress.host, seedAddress.port, 'primary');
+  const replicas = parseReplicas(info).map((r) => standaloneNode(r.host, r.port, 'replica', primary.id));
+  return { mode: 'standalone', version, nodes: [primary, ...replicas], failedNodeIds: [] };
+}

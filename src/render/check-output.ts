@@ -1,0 +1,188 @@
+// Renders a `check` result as text for people, JSON, a Nagios plugin line, or Prometheus metrics.
+
+import { EXIT_CODES, type ChannelVerdict, type CheckResult, type CheckStatus } from '../stats/check.js';
+import { makePalette, type Paint, type Palette } from './color.js';
+import { escapeControl } from './escape.js';
+import { formatCount } from './format.js';
+
+export type CheckFormat = 'text' | 'json' | 'nagios' | 'prometheus';
+
+export interface RenderCheckOptions {
+  /** Paint with ANSI colours (text format only; the others are for machines). */
+  color: boolean;
+}
+
+/** The `check --format json` document. */
+export interface CheckJson {
+  status: CheckStatus;
+  exit_code: number;
+  summary: string;
+  min_subscribers: number;
+  /** null when `--warn` was not given. */
+  warn_below: number | null;
+  /** null when NUMPAT could not be read on every node. */
+  pattern_subscriptions: number | null;
+  channels: Array<{
+    name: string;
+    kind: 'channel' | 'shard';
+    subscribers: number;
+    status: CheckStatus;
+    reason: string;
+    matched_by?: string;
+  }>;
+  notes: string[];
+}
+
+function statusPaint(status: CheckStatus, p: Palette): Paint {
+  switch (status) {
+    case 'OK':
+      return p.green;
+    case 'WARNING':
+      return p.yellow;
+    case 'CRITICAL':
+      return p.red;
+    case 'UNKNOWN':
+      return p.cyan;
+  }
+}
+
+function padCells(rows: string[][]): string[][] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, Array.from(cell).length);
+    });
+  }
+  return rows.map((row) => row.map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - Array.from(cell).length)));
+}
+
+function renderText(result: CheckResult, p: Palette): string {
+  const lines = [statusPaint(result.status, p)(escapeControl(result.summary))];
+  const rows = result.verdicts.map((v) => [
+    v.status,
+    escapeControl(v.name),
+    v.kind,
+    formatCount(v.subscribers),
+    v.reason + (v.matchedBy !== undefined ? ` [matched by '${escapeControl(v.matchedBy)}']` : ''),
+  ]);
+  padCells(rows).forEach((cells, i) => {
+    const verdict = result.verdicts[i];
+    const [status = '', ...rest] = cells;
+    const painted = verdict ? statusPaint(verdict.status, p)(status) : status;
+    lines.push(`  ${[painted, ...rest].join('  ')}`.trimEnd());
+  });
+  for (const note of result.notes) lines.push(p.dim(`note: ${escapeControl(note)}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Builds the JSON document; strings stay raw because JSON escapes control characters itself. */
+export function checkToJson(result: CheckResult): CheckJson {
+  return {
+    status: result.status,
+    exit_code: EXIT_CODES[result.status],
+    summary: result.summary,
+    min_subscribers: result.minSubscribers,
+    warn_below: result.warnBelow ?? null,
+    pattern_subscriptions: result.patternsUnknown ? null : result.patternSubscriptions,
+    channels: result.verdicts.map((v) => ({
+      name: v.name,
+      kind: v.kind,
+      subscribers: v.subscribers,
+      status: v.status,
+      reason: v.reason,
+      ...(v.matchedBy !== undefined ? { matched_by: v.matchedBy } : {}),
+    })),
+    notes: [...result.notes],
+  };
+}
+
+/** Plugin output text must stay on one line, and `|` would start the perfdata early. */
+function nagiosText(s: string): string {
+  return escapeControl(s).replace(/\|/g, '\\x7c');
+}
+
+/**
+ * A perfdata label: always quoted, `'` doubled (Nagios plugin guidelines); `=` is not allowed in
+ * a label at all, so it is escaped like a control character.
+ */
+function nagiosLabel(v: ChannelVerdict): string {
+  const raw = v.kind === 'shard' ? `shard:${v.name}` : v.name;
+  return `'${nagiosText(raw).replace(/=/g, '\\x3d').replace(/'/g, "''")}'`;
+}
+
+function renderNagios(result: CheckResult): string {
+  // Thresholds use the range syntax `N:`, which alerts when the value falls below N.
+  const warn = result.warnBelow !== undefined ? `${result.warnBelow}:` : '';
+  const crit = `${result.minSubscribers}:`;
+  const perfdata = result.verdicts.map((v) => `${nagiosLabel(v)}=${v.subscribers};${warn};${crit};0;`);
+  // `U` is the perfdata value for "could not be determined".
+  const patterns = result.patternsUnknown ? 'U' : String(result.patternSubscriptions);
+  perfdata.push(`pattern_subscriptions=${patterns};;;0;`);
+  return `PUBSUB ${nagiosText(result.summary)} | ${perfdata.join(' ')}\n`;
+}
+
+/** Label values per the Prometheus text exposition format: only `\`, `"` and newline are escaped. */
+function promLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function promFamily(name: string, help: string, samples: string[]): string[] {
+  if (samples.length === 0) return [];
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...samples];
+}
+
+const STATUS_HELP = '0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN';
+
+function renderPrometheus(result: CheckResult): string {
+  const labels = (v: ChannelVerdict): string => `{channel="${promLabel(v.name)}",kind="${v.kind}"}`;
+  const lines = [
+    ...promFamily('pubsub_mon_check_status', `Overall check status: ${STATUS_HELP}.`, [
+      `pubsub_mon_check_status ${EXIT_CODES[result.status]}`,
+    ]),
+    ...promFamily('pubsub_mon_check_min_subscribers', 'Subscribers a channel needs to pass the check.', [
+      `pubsub_mon_check_min_subscribers ${result.minSubscribers}`,
+    ]),
+    ...promFamily(
+      'pubsub_mon_pattern_subscriptions',
+      'Pattern subscriptions (NUMPAT summed over nodes, pubsub-mon excluded); NaN when not readable on every node.',
+      [`pubsub_mon_pattern_subscriptions ${result.patternsUnknown ? 'NaN' : result.patternSubscriptions}`],
+    ),
+    ...promFamily(
+      'pubsub_mon_channel_subscribers',
+      'Subscribers of a channel summed over nodes; pattern subscribers are not included.',
+      result.verdicts.map((v) => `pubsub_mon_channel_subscribers${labels(v)} ${v.subscribers}`),
+    ),
+    ...promFamily(
+      'pubsub_mon_channel_status',
+      `Check status of a channel: ${STATUS_HELP}.`,
+      result.verdicts.map((v) => `pubsub_mon_channel_status${labels(v)} ${EXIT_CODES[v.status]}`),
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The check result in the chosen format; always ends with a newline. */
+export function renderCheck(result: CheckResult, format: CheckFormat, opts: RenderCheckOptions): string {
+  switch (format) {
+    case 'text':
+      return renderText(result, makePalette(opts.color));
+    case 'json':
+      return `${JSON.stringify(checkToJson(result))}\n`;
+    case 'nagios':
+      return renderNagios(result);
+    case 'prometheus':
+      return renderPrometheus(result);
+  }
+}
+
+/** What a machine format prints when the check could not run at all (exit 3): the status, and why. */
+export function renderCheckError(message: string, format: Exclude<CheckFormat, 'text'>): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify({ status: 'UNKNOWN', exit_code: EXIT_CODES.UNKNOWN, summary: `UNKNOWN - ${message}`, error: message, channels: [], notes: [] })}\n`;
+    case 'nagios':
+      return `PUBSUB UNKNOWN - ${nagiosText(message)}\n`;
+    case 'prometheus':
+      return `${promFamily('pubsub_mon_check_status', `Overall check status: ${STATUS_HELP}.`, [`pubsub_mon_check_status ${EXIT_CODES.UNKNOWN}`]).join('\n')}\n`;
+  }
+}

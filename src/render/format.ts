@@ -1,0 +1,83 @@
+// The one formatter for numbers shown to people: counts, rates, bytes, durations and percentages.
+
+/**
+ * What every formatter prints for a value the server did not report. A missing value must never
+ * read as 0: "0 subscribers" and "we could not tell" lead to opposite conclusions.
+ */
+export const UNKNOWN = '–';
+
+/** Decimal prefixes for counts and rates; a space separates number and prefix, as in `1.23 M/s`. */
+const SI_PREFIXES = ['', ' k', ' M', ' G', ' T', ' P'] as const;
+/** Binary units for memory sizes, which Redis reports (and configures) in powers of 1024. */
+const BINARY_UNITS = [' B', ' KiB', ' MiB', ' GiB', ' TiB', ' PiB'] as const;
+const TIME_UNITS = [' µs', ' ms', ' s'] as const;
+
+function isKnown(n: number | undefined): n is number {
+  return n !== undefined && Number.isFinite(n);
+}
+
+/** Three significant digits, but never more decimals than two (`1.23`, `45.6`, `789`). */
+function threeDigits(v: number): string {
+  if (v < 10) return v.toFixed(2);
+  if (v < 100) return v.toFixed(1);
+  return v.toFixed(0);
+}
+
+/**
+ * Scales `abs` down by `base` until it fits the unit, deciding on the rounded text so that 999.7
+ * becomes `1.00 k` rather than `1000`. Whole numbers below `base` keep no decimals: `3`, not `3.00`.
+ */
+function scaled(abs: number, base: number, units: readonly string[], limit: number): string {
+  let unit = 0;
+  let v = abs;
+  while (unit < units.length - 1 && v >= limit) {
+    v /= base;
+    unit++;
+  }
+  let text = unit === 0 && Number.isInteger(v) ? String(v) : threeDigits(v);
+  if (Number(text) >= limit && unit < units.length - 1) {
+    v /= base;
+    unit++;
+    text = threeDigits(v);
+  }
+  return `${text}${units[unit] ?? ''}`;
+}
+
+function signed(n: number, body: (abs: number) => string): string {
+  return n < 0 ? `-${body(-n)}` : body(n);
+}
+
+/** A count: `0`, `999`, `1.23 k`, `45.6 k`, `1.23 M`. */
+export function formatCount(n: number | undefined): string {
+  if (!isKnown(n)) return UNKNOWN;
+  return signed(n, (abs) => scaled(abs, 1000, SI_PREFIXES, 1000));
+}
+
+/** Events per second: `0/s`, `12.3/s`, `1.23 k/s`, `1.23 M/s`. */
+export function formatRate(perSec: number | undefined): string {
+  if (!isKnown(perSec)) return UNKNOWN;
+  return `${formatCount(perSec)}/s`;
+}
+
+/** A size in bytes, in powers of 1024: `0 B`, `512 B`, `1.50 KiB`, `32.0 MiB`, `1.00 GiB`. */
+export function formatBytes(n: number | undefined): string {
+  if (!isKnown(n)) return UNKNOWN;
+  return signed(n, (abs) => scaled(abs, 1024, BINARY_UNITS, 1024));
+}
+
+/** A duration given in microseconds: `412 µs`, `1.23 ms`, `2.50 s`. */
+export function formatMicros(us: number | undefined): string {
+  if (!isKnown(us)) return UNKNOWN;
+  return signed(us, (abs) => scaled(abs, 1000, TIME_UNITS, 1000));
+}
+
+/** A ratio shown as a percentage: `0%`, `3.1%`, `25%`, `100%`. */
+export function formatPercent(ratio: number | undefined): string {
+  if (!isKnown(ratio)) return UNKNOWN;
+  return signed(ratio * 100, (pct) => {
+    if (pct === 0) return '0%';
+    // One decimal below 10% because 0.4% and 4% tell different stories; above 10% it is noise.
+    const oneDecimal = pct.toFixed(1);
+    return Number(oneDecimal) < 10 ? `${oneDecimal}%` : `${pct.toFixed(0)}%`;
+  });
+}

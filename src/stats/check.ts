@@ -1,0 +1,202 @@
+// Pure evaluation behind `pubsub-mon check`: one verdict per channel and one Nagios-style status.
+
+export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
+
+/** Nagios plugin exit codes, which CI systems and monitoring agents already understand. */
+export const EXIT_CODES: Record<CheckStatus, number> = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 };
+
+export interface CheckTarget {
+  name: string;
+  kind: 'channel' | 'shard';
+  /** NUMSUB / SHARDNUMSUB summed over the right nodes, minus pubsub-mon's own. */
+  subscribers: number;
+  /** The `--pattern` glob that selected this channel; absent for channels named outright. */
+  matchedBy?: string;
+}
+
+export interface CheckInput {
+  targets: CheckTarget[];
+  /** Fewer subscribers than this is CRITICAL (`--min`). */
+  minSubscribers: number;
+  /** Fewer subscribers than this, but at least `minSubscribers`, is WARNING (`--warn`). */
+  warnBelow?: number;
+  /** NUMPAT summed over nodes, minus pubsub-mon's own; 0 = none. */
+  patternSubscriptions: number;
+  /** True when NUMPAT could not be read on every node, so `patternSubscriptions` may be short. */
+  patternsUnknown?: boolean;
+  /** `--pattern` globs that matched no current channel. */
+  unmatchedPatterns: string[];
+  /** Nodes that could not be read: counts are then only lower bounds. */
+  unreachableNodes?: string[];
+}
+
+export interface ChannelVerdict {
+  name: string;
+  kind: 'channel' | 'shard';
+  subscribers: number;
+  status: CheckStatus;
+  reason: string;
+  matchedBy?: string;
+}
+
+export interface CheckResult {
+  status: CheckStatus;
+  verdicts: ChannelVerdict[];
+  /** One line, starting with the status: `CRITICAL - 1 of 3 channels below 1 subscriber: orders (0)`. */
+  summary: string;
+  notes: string[];
+  /** The thresholds, echoed for renderers (Nagios perfdata, JSON). */
+  minSubscribers: number;
+  warnBelow?: number;
+  patternSubscriptions: number;
+  patternsUnknown: boolean;
+}
+
+/**
+ * Severity used to pick the overall status: CRITICAL > UNKNOWN > WARNING > OK. This is the order
+ * Icinga and most Nagios aggregators rank service states in: "could not tell" must outrank "looks
+ * a bit thin" (a CI gate must not pass on a warning when part of the answer is missing), but
+ * never hide a channel that is known to have no listener.
+ */
+const SEVERITY: Record<CheckStatus, number> = { OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3 };
+
+export function worstStatus(statuses: Iterable<CheckStatus>): CheckStatus {
+  let worst: CheckStatus = 'OK';
+  for (const s of statuses) if (SEVERITY[s] > SEVERITY[worst]) worst = s;
+  return worst;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A channel and a shard channel may share a name: only the latter is marked. */
+function describe(v: ChannelVerdict): string {
+  return v.kind === 'shard' ? `${v.name} (shard, ${v.subscribers})` : `${v.name} (${v.subscribers})`;
+}
+
+function verdictFor(t: CheckTarget, input: CheckInput): ChannelVerdict {
+  const min = input.minSubscribers;
+  const base = {
+    name: t.name,
+    kind: t.kind,
+    subscribers: t.subscribers,
+    ...(t.matchedBy !== undefined ? { matchedBy: t.matchedBy } : {}),
+  };
+  const below = `below ${plural(min, 'subscriber')}`;
+  const unreachable = input.unreachableNodes ?? [];
+  // A count short of a threshold may be the down node's subscribers missing: that cannot be decided.
+  if (unreachable.length > 0 && (t.subscribers < min || (input.warnBelow !== undefined && t.subscribers < input.warnBelow))) {
+    return {
+      ...base,
+      status: 'UNKNOWN',
+      reason: `only ${plural(t.subscribers, 'subscriber')} counted; ${plural(unreachable.length, 'node')} could not be read, whose subscribers are not counted`,
+    };
+  }
+  if (t.subscribers < min) {
+    // NUMSUB ignores PSUBSCRIBE clients, so a classic channel at 0 may still be heard; shard
+    // channels cannot be (SPUBLISH never reaches pattern subscribers), so they stay CRITICAL.
+    if (t.kind === 'channel' && input.patternSubscriptions > 0) {
+      return {
+        ...base,
+        status: 'WARNING',
+        reason:
+          `${below}, but ${plural(input.patternSubscriptions, 'pattern subscription')} ` +
+          'exist on the server and may still deliver to it',
+      };
+    }
+    if (t.kind === 'channel' && input.patternsUnknown === true) {
+      return {
+        ...base,
+        status: 'UNKNOWN',
+        reason: `${below}; pattern subscriptions could not be read on every node and may still deliver to it`,
+      };
+    }
+    const shardNote =
+      t.kind === 'shard' && input.patternSubscriptions > 0 ? ' (pattern subscriptions never receive shard channels)' : '';
+    return { ...base, status: 'CRITICAL', reason: below + shardNote };
+  }
+  if (input.warnBelow !== undefined && t.subscribers < input.warnBelow) {
+    return { ...base, status: 'WARNING', reason: `below the warning threshold of ${plural(input.warnBelow, 'subscriber')}` };
+  }
+  return { ...base, status: 'OK', reason: `at least ${plural(Math.max(min, input.warnBelow ?? 0), 'subscriber')}` };
+}
+
+/** The same channel named twice (outright and through a pattern) is judged once. */
+function uniqueTargets(targets: CheckTarget[]): CheckTarget[] {
+  const seen = new Set<string>();
+  return targets.filter((t) => {
+    const key = `${t.kind}\u0000${t.name}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function summaryParts(verdicts: ChannelVerdict[], input: CheckInput): string[] {
+  const total = verdicts.length;
+  const min = input.minSubscribers;
+  let first = true;
+  const group = (pick: (v: ChannelVerdict) => boolean, label: string): string | undefined => {
+    const hit = verdicts.filter(pick);
+    if (hit.length === 0) return undefined;
+    // Only the first group says what the count is out of; repeating it makes the line hard to read.
+    const count = first ? `${hit.length} of ${plural(total, 'channel')}` : String(hit.length);
+    first = false;
+    return `${count} ${label}: ${hit.map(describe).join(', ')}`;
+  };
+  const below = `below ${plural(min, 'subscriber')}`;
+  const parts = [
+    group((v) => v.status === 'CRITICAL', below),
+    group((v) => v.status === 'UNKNOWN', 'undecided (see notes)'),
+    group((v) => v.status === 'WARNING' && v.subscribers < min, `${below} but pattern subscriptions may deliver`),
+    group(
+      (v) => v.status === 'WARNING' && v.subscribers >= min,
+      `below the warning threshold of ${plural(input.warnBelow ?? 0, 'subscriber')}`,
+    ),
+  ].filter((p): p is string => p !== undefined);
+  for (const pattern of input.unmatchedPatterns) parts.push(`pattern '${pattern}' matched no channel`);
+  if (total === 0) parts.push('no channel checked');
+  if (parts.length === 0) {
+    const floor = Math.max(min, input.warnBelow ?? 0);
+    parts.push(`${plural(total, 'channel')} ${total === 1 ? 'has' : 'have'} at least ${plural(floor, 'subscriber')}`);
+  }
+  return parts;
+}
+
+export function evaluateCheck(input: CheckInput): CheckResult {
+  const verdicts = uniqueTargets(input.targets).map((t) => verdictFor(t, input));
+  const statuses: CheckStatus[] = verdicts.map((v) => v.status);
+  const notes: string[] = [];
+
+  for (const pattern of input.unmatchedPatterns) {
+    statuses.push('WARNING');
+    notes.push(`pattern '${pattern}' matched no channel with subscribers`);
+  }
+  if (verdicts.length === 0) {
+    statuses.push('UNKNOWN');
+    notes.push('nothing was checked: no channel was given and no pattern matched a channel');
+  }
+  if (input.patternSubscriptions > 0) {
+    notes.push(
+      `${plural(input.patternSubscriptions, 'pattern subscription')} on the server: ` +
+        'subscriber counts leave out PSUBSCRIBE clients, which hear classic channels but never shard channels',
+    );
+  }
+  for (const node of input.unreachableNodes ?? []) notes.push(`node ${node} could not be read: counts leave out its subscribers`);
+  if (input.patternsUnknown === true) {
+    notes.push('pattern subscriptions (PUBSUB NUMPAT) could not be read on every node');
+  }
+
+  const status = worstStatus(statuses);
+  return {
+    status,
+    verdicts,
+    summary: `${status} - ${summaryParts(verdicts, input).join('; ')}`,
+    notes,
+    minSubscribers: input.minSubscribers,
+    ...(input.warnBelow !== undefined ? { warnBelow: input.warnBelow } : {}),
+    patternSubscriptions: input.patternSubscriptions,
+    patternsUnknown: input.patternsUnknown === true,
+  };
+}

@@ -1,0 +1,26 @@
+// Parsers for flag values people type: durations, counts, byte sizes. Each throws a UsageError naming the flag.
+import { UsageError } from './errors.js';
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `2s`, `1.5m`, `1h`; a bare number is seconds. Returns milliseconds. */
+export function parseDuration(value: unknown, flag: string): number {
+  const text = String(value).trim();
+  const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h)?$/i.exec(text);
+  if (!m) throw new UsageError(`${flag} takes a duration like 500ms, 2s or 1m, got '${text}'`);
+  const ms = Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]!;
+  if (!Number.isFinite(ms)) throw new UsageError(`${flag} is out of range: '${text}'`);
+  return ms;
+}
+
+/** A whole number within [min, max]. */
+export function parseInteger(value: unknown, flag: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const text = String(value).trim();
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`${flag} takes a whole number, got '${text}'`);
+  const n = Number(text);
+  if (n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`${flag} must be ${range}, got ${text}`);
+  }
+  return n;
+}

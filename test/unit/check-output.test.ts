@@ -1,0 +1,136 @@
+// Unit tests for `check` output: text, JSON, Nagios plugin line and Prometheus exposition.
+import { describe, it, expect } from 'vitest';
+import { evaluateCheck, type CheckInput } from '../../src/stats/check.js';
+import { renderCheck, type CheckJson } from '../../src/render/check-output.js';
+
+function result(over: Partial<CheckInput> = {}) {
+  return evaluateCheck({
+    targets: [
+      { name: 'orders', kind: 'channel', subscribers: 0 },
+      { name: 'payments', kind: 'channel', subscribers: 3 },
+      { name: '{u}:events', kind: 'shard', subscribers: 2, matchedBy: '{u}:*' },
+    ],
+    minSubscribers: 1,
+    patternSubscriptions: 0,
+    unmatchedPatterns: [],
+    ...over,
+  });
+}
+
+const plain = { color: false };
+
+describe('text', () => {
+  it('prints the summary, one line per channel, and the notes', () => {
+    const out = renderCheck(result({ unmatchedPatterns: ['ship.*'] }), 'text', plain);
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^CRITICAL - 1 of 3 channels below 1 subscriber: orders \(0\)/);
+    expect(lines[1]?.trim().split(/\s{2,}/)).toEqual(['CRITICAL', 'orders', 'channel', '0', 'below 1 subscriber']);
+    expect(lines[2]?.trim().split(/\s{2,}/)).toEqual(['OK', 'payments', 'channel', '3', 'at least 1 subscriber']);
+    expect(lines[3]).toContain("[matched by '{u}:*']");
+    expect(lines[4]).toBe("note: pattern 'ship.*' matched no channel with subscribers");
+    expect(out).not.toContain('\u001b');
+  });
+
+  it('escapes control characters and colours the status when asked', () => {
+    const r = result({ targets: [{ name: 'bad\u001b]0;x\u0007', kind: 'channel', subscribers: 0 }] });
+    const out = renderCheck(r, 'text', { color: true });
+    expect(out).toContain('bad\\x1b]0;x\\x07');
+    expect(out).not.toContain('bad\u001b');
+    expect(out).toContain('\u001b[31mCRITICAL');
+  });
+});
+
+describe('json', () => {
+  it('prints one document with status, exit code, channels and notes', () => {
+    const out = renderCheck(result({ warnBelow: 5 }), 'json', plain);
+    expect(out.endsWith('\n')).toBe(true);
+    expect(out.trimEnd()).not.toContain('\n');
+    const doc = JSON.parse(out) as CheckJson;
+    expect(doc.status).toBe('CRITICAL');
+    expect(doc.exit_code).toBe(2);
+    expect(doc.min_subscribers).toBe(1);
+    expect(doc.warn_below).toBe(5);
+    expect(doc.pattern_subscriptions).toBe(0);
+    expect(doc.channels).toHaveLength(3);
+    expect(doc.channels[0]).toEqual({
+      name: 'orders',
+      kind: 'channel',
+      subscribers: 0,
+      status: 'CRITICAL',
+      reason: 'below 1 subscriber',
+    });
+    expect(doc.channels[2]?.matched_by).toBe('{u}:*');
+    expect(Array.isArray(doc.notes)).toBe(true);
+  });
+
+  it('uses null for thresholds not given and pattern counts not known', () => {
+    const doc = JSON.parse(renderCheck(result({ patternsUnknown: true }), 'json', plain)) as CheckJson;
+    expect(doc.warn_below).toBeNull();
+    expect(doc.pattern_subscriptions).toBeNull();
+  });
+});
+
+describe('nagios', () => {
+  it('prints one plugin line with perfdata and range thresholds', () => {
+    const out = renderCheck(result({ warnBelow: 2 }), 'nagios', plain);
+    expect(out.split('\n')).toHaveLength(2);
+    const [text, perf] = out.trimEnd().split(' | ');
+    expect(text).toMatch(/^PUBSUB CRITICAL - 1 of 3 channels below 1 subscriber: orders \(0\)/);
+    expect(perf?.split(' ')).toEqual([
+      "'orders'=0;2:;1:;0;",
+      "'payments'=3;2:;1:;0;",
+      "'shard:{u}:events'=2;2:;1:;0;",
+      'pattern_subscriptions=0;;;0;',
+    ]);
+  });
+
+  it('leaves the warning threshold empty without --warn and reports unknown patterns as U', () => {
+    const out = renderCheck(result({ patternsUnknown: true }), 'nagios', plain);
+    expect(out).toContain("'orders'=0;;1:;0;");
+    expect(out).toContain('pattern_subscriptions=U;;;0;');
+  });
+
+  it('doubles single quotes in labels and keeps | and newlines out of the line', () => {
+    const r = result({ targets: [{ name: "it's|a=b\nc", kind: 'channel', subscribers: 0 }] });
+    const out = renderCheck(r, 'nagios', plain);
+    expect(out.trimEnd()).not.toContain('\n');
+    expect(out.split('|')).toHaveLength(2);
+    expect(out).toContain("'it''s\\x7ca\\x3db\\x0ac'=0;;1:;0;");
+  });
+});
+
+describe('prometheus', () => {
+  it('exposes every metric with HELP and TYPE lines', () => {
+    const out = renderCheck(result({ patternSubscriptions: 4 }), 'prometheus', plain);
+    expect(out.endsWith('\n')).toBe(true);
+    const lines = out.trimEnd().split('\n');
+    for (const metric of [
+      'pubsub_mon_channel_subscribers',
+      'pubsub_mon_channel_status',
+      'pubsub_mon_check_status',
+      'pubsub_mon_pattern_subscriptions',
+    ]) {
+      expect(lines).toContain(`# TYPE ${metric} gauge`);
+      expect(lines.some((l) => l.startsWith(`# HELP ${metric} `))).toBe(true);
+    }
+    expect(lines).toContain('pubsub_mon_channel_subscribers{channel="payments",kind="channel"} 3');
+    expect(lines).toContain('pubsub_mon_channel_subscribers{channel="{u}:events",kind="shard"} 2');
+    // orders is 0 but 4 pattern subscriptions may deliver to it: WARNING (1).
+    expect(lines).toContain('pubsub_mon_channel_status{channel="orders",kind="channel"} 1');
+    expect(lines).toContain('pubsub_mon_check_status 1');
+    expect(lines).toContain('pubsub_mon_pattern_subscriptions 4');
+  });
+
+  it('escapes backslash, double quote and newline in label values', () => {
+    const r = result({ targets: [{ name: 'a\\b"c\nd', kind: 'channel', subscribers: 1 }] });
+    const out = renderCheck(r, 'prometheus', plain);
+    expect(out).toContain('pubsub_mon_channel_subscribers{channel="a\\\\b\\"c\\nd",kind="channel"} 1');
+  });
+
+  it('reports an unreadable pattern count as NaN and still gives the overall status with no channels', () => {
+    const out = renderCheck(result({ targets: [], patternsUnknown: true }), 'prometheus', plain);
+    expect(out).toContain('pubsub_mon_pattern_subscriptions NaN');
+    expect(out).toContain('pubsub_mon_check_status 3');
+    expect(out).not.toContain('pubsub_mon_channel_status{');
+  });
+});
