@@ -35,6 +35,8 @@ export function nodeOptions(target: ConnectionTarget, node: NodeAddress, role: s
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResubscribe: true,
+    // ioredis arms this timer on disconnect even when the socket is already closed: keep exits prompt.
+    disconnectTimeout: 200,
     retryStrategy: opts.reconnect ? (times: number) => Math.min(100 * times, 2000) : () => null,
   };
   if (target.username !== undefined) options.username = target.username;

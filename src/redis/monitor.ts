@@ -248,7 +248,7 @@ export class Monitor {
 
     let channels = mergeChannels(topology, readings, own);
     if (this.sampler) {
-      channels = this.applyRates(channels);
+      channels = this.applyRates(channels, warnings);
       await this.updateSampler(topology, channels, errors);
     }
     const snapshot: Snapshot = {
@@ -264,17 +264,25 @@ export class Monitor {
     return snapshot;
   }
 
-  /** Adds messages/s to each row, and rows for channels that carry traffic but have no subscriber. */
-  private applyRates(rows: ChannelRow[]): ChannelRow[] {
+  /**
+   * Adds messages/s to each row, and rows for channels that carry traffic but have no subscriber.
+   * A rate is only given over the time its subscription was held: otherwise it stays unknown.
+   */
+  private applyRates(rows: ChannelRow[], warnings: string[]): ChannelRow[] {
     const counts = this.sampler!.take();
-    const perSec = (n: number | undefined) => ((n ?? 0) * 1000) / counts.elapsedMs;
-    for (const row of rows) row.rate = perSec((row.kind === 'shard' ? counts.shard : counts.channel).get(row.name));
+    const perSec = (n: number | undefined, windowMs: number | undefined) => (windowMs === undefined ? undefined : ((n ?? 0) * 1000) / windowMs);
+    for (const row of rows) {
+      const rate = row.kind === 'shard' ? perSec(counts.shard.get(row.name), counts.shardWindowMs(row.name)) : perSec(counts.channel.get(row.name), counts.classicWindowMs);
+      if (rate !== undefined) row.rate = rate;
+    }
     const known = new Set(rows.filter((r) => r.kind === 'channel').map((r) => r.name));
     for (const [name, n] of counts.channel) {
       if (known.has(name)) continue;
       if (this.opts.pattern && !globMatch(this.opts.pattern, name)) continue;
-      rows.push({ name, kind: 'channel', subscribers: 0, rate: perSec(n) });
+      const rate = perSec(n, counts.classicWindowMs);
+      rows.push({ name, kind: 'channel', subscribers: 0, ...(rate !== undefined ? { rate } : {}) });
     }
+    if (this.sampler!.problem) warnings.push(`message rates incomplete: ${this.sampler!.problem}`);
     return rows;
   }
 

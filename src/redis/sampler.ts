@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from './target.js';
 import type { TopologyNode } from './types.js';
 import { openNode } from './connect.js';
+import { describeRedisError } from './errors.js';
 import { isKeyspaceChannel } from './node-reading.js';
 import { SAMPLER_PATTERN, SAMPLER_ROLE } from './merge.js';
 
@@ -11,23 +12,30 @@ export const SHARD_SAMPLER_ROLE = 'rates-shard';
 interface ShardConnection {
   node: TopologyNode;
   client: Redis;
-  channels: Set<string>;
+  /** Channel -> when its SSUBSCRIBE was confirmed. */
+  channels: Map<string, number>;
 }
 
-/** Messages counted per channel since the last `take()`. */
+/** Messages counted per channel since the last `take()`, and how long each count really covers. */
 export interface SampledCounts {
   channel: Map<string, number>;
   shard: Map<string, number>;
-  elapsedMs: number;
+  /** Time the pattern subscription was held in this period; undefined when it was not held. */
+  classicWindowMs?: number;
+  /** Time a shard channel's subscription was held in this period; undefined when not held. */
+  shardWindowMs(name: string): number | undefined;
 }
 
 export class RateSampler {
   private patternNode: TopologyNode | undefined;
   private patternClient: Redis | undefined;
   private readonly shards = new Map<string, ShardConnection>();
+  private patternSince: number | undefined;
   private channelCounts = new Map<string, number>();
   private shardCounts = new Map<string, number>();
   private since: number;
+  /** Why the last subscription attempt failed, for the user to see; undefined when all is held. */
+  problem: string | undefined;
 
   constructor(
     private readonly target: ConnectionTarget,
@@ -45,7 +53,7 @@ export class RateSampler {
   /** Shard channels held per node id, as the server confirmed them. */
   shardChannels(): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
-    for (const [id, conn] of this.shards) if (conn.client.status === 'ready') out.set(id, new Set(conn.channels));
+    for (const [id, conn] of this.shards) if (conn.client.status === 'ready') out.set(id, new Set(conn.channels.keys()));
     return out;
   }
 
@@ -64,10 +72,16 @@ export class RateSampler {
    */
   async ensurePattern(candidates: TopologyNode[]): Promise<void> {
     if (this.patternClient && this.patternNode && candidates.some((n) => n.id === this.patternNode!.id)) {
-      if (this.patternClient.status !== 'end') return;
+      if (this.patternClient.status === 'ready') return;
+      // ioredis resubscribes by itself after a reconnect; the messages of the gap are not counted.
+      if (this.patternClient.status !== 'end') {
+        this.patternSince = undefined;
+        return;
+      }
     }
     this.patternClient?.disconnect();
     this.patternClient = undefined;
+    this.patternSince = undefined;
     for (const node of candidates) {
       try {
         const client = await openNode(this.target, node, SAMPLER_ROLE, { reconnect: true });
@@ -76,12 +90,23 @@ export class RateSampler {
           if (!this.includeKeyspace && isKeyspaceChannel(name)) return;
           this.channelCounts.set(name, (this.channelCounts.get(name) ?? 0) + 1);
         });
-        await client.psubscribe(SAMPLER_PATTERN);
+        client.on('ready', () => {
+          if (this.patternSince === undefined) this.patternSince = this.clock();
+        });
+        try {
+          await client.psubscribe(SAMPLER_PATTERN);
+        } catch (err) {
+          client.disconnect();
+          throw err;
+        }
         this.patternClient = client;
         this.patternNode = node;
+        this.patternSince = this.clock();
+        this.problem = undefined;
         return;
-      } catch {
-        // try the next node; a node that is down shows in the node table
+      } catch (err) {
+        // Try the next node; a node that is down shows in the node table, a refusal is said here.
+        this.problem = describeRedisError(err, node.address, this.target.username).message;
       }
     }
   }
@@ -100,7 +125,7 @@ export class RateSampler {
         if (!conn) {
           try {
             const client = await openNode(this.target, node, SHARD_SAMPLER_ROLE, { reconnect: true });
-            conn = { node, client, channels: new Set() };
+            conn = { node, client, channels: new Map() };
             const c = conn;
             client.on('smessageBuffer', (channel: Buffer) => {
               const name = channel.toString();
@@ -117,7 +142,7 @@ export class RateSampler {
           }
         }
         const current = conn;
-        const drop = [...current.channels].filter((ch) => !channels.has(ch));
+        const drop = [...current.channels.keys()].filter((ch) => !channels.has(ch));
         const add = [...channels].filter((ch) => !current.channels.has(ch));
         for (const ch of drop) {
           current.channels.delete(ch);
@@ -128,9 +153,11 @@ export class RateSampler {
           add.map(async (ch) => {
             try {
               await current.client.ssubscribe(ch);
-              current.channels.add(ch);
-            } catch {
-              // MOVED while a slot migrates: the next refresh finds the new owner
+              current.channels.set(ch, this.clock());
+            } catch (err) {
+              // MOVED while a slot migrates: the next refresh finds the new owner. A refusal is said.
+              const e = describeRedisError(err, node.address, this.target.username);
+              if (e.kind === 'permission') this.problem = e.message;
             }
           }),
         );
@@ -138,10 +165,24 @@ export class RateSampler {
     );
   }
 
-  /** Counts since the previous call, and the time they cover. */
+  /** Counts since the previous call, and the time each subscription was held within that period. */
   take(): SampledCounts {
     const now = this.clock();
-    const out = { channel: this.channelCounts, shard: this.shardCounts, elapsedMs: Math.max(1, now - this.since) };
+    const since = this.since;
+    const window = (start: number | undefined) => (start === undefined ? undefined : Math.max(1, now - Math.max(since, start)));
+    const held = new Map<string, number>();
+    for (const conn of this.shards.values()) {
+      if (conn.client.status !== 'ready') continue;
+      for (const [ch, at] of conn.channels) held.set(ch, at);
+    }
+    const patternHeld = this.patternClient?.status === 'ready' ? this.patternSince : undefined;
+    const classicWindowMs = window(patternHeld);
+    const out: SampledCounts = {
+      channel: this.channelCounts,
+      shard: this.shardCounts,
+      ...(classicWindowMs !== undefined ? { classicWindowMs } : {}),
+      shardWindowMs: (name) => window(held.get(name)),
+    };
     this.channelCounts = new Map();
     this.shardCounts = new Map();
     this.since = now;

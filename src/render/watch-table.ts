@@ -336,8 +336,14 @@ function known(n: number | undefined): number | null {
   return n !== undefined && Number.isFinite(n) ? n : null;
 }
 
+/** Rates are measured over about a second: more than two decimals would only be noise. */
+function knownRate(n: number | undefined): number | null {
+  const v = known(n);
+  return v === null ? null : Math.round(v * 100) / 100;
+}
+
 function channelJson(c: ChannelRow, mode: Snapshot['mode']): ChannelJson {
-  const out: ChannelJson = { name: c.name, kind: c.kind, subscribers: c.subscribers, rate: known(c.rate) };
+  const out: ChannelJson = { name: c.name, kind: c.kind, subscribers: c.subscribers, rate: knownRate(c.rate) };
   if (c.kind === 'shard' && mode === 'cluster') {
     out.slot = known(c.slot);
     out.shard = c.shard ?? null;
@@ -357,7 +363,7 @@ function nodeJson(n: NodeRow): NodeJson {
     pubsub_clients: known(n.pubsubClients),
     numpat: known(n.numpat),
     ops_per_sec: known(n.opsPerSec),
-    publish_per_sec: known(n.publishPerSec),
+    publish_per_sec: knownRate(n.publishPerSec),
     publish_replicated: n.publishReplicated === true,
     max_subscriber_omem: known(n.maxSubscriberOmem),
     pubsub_limit: limit
@@ -372,7 +378,7 @@ export function snapshotToJson(s: Snapshot): SnapshotJson {
   return {
     time: new Date(s.time).toISOString(),
     mode: s.mode,
-    publish_per_sec: known(s.publishPerSec),
+    publish_per_sec: knownRate(s.publishPerSec),
     patterns_present: s.patternsPresent,
     channels: s.channels.map((c) => channelJson(c, s.mode)),
     nodes: s.nodes.map(nodeJson),

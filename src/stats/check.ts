@@ -102,7 +102,7 @@ function verdictFor(t: CheckTarget, input: CheckInput): ChannelVerdict {
         status: 'WARNING',
         reason:
           `${below}, but ${plural(input.patternSubscriptions, 'pattern subscription')} ` +
-          'exist on the server and may still deliver to it',
+          `${input.patternSubscriptions === 1 ? 'exists' : 'exist'} on the server and may still deliver to it`,
       };
     }
     if (t.kind === 'channel' && input.patternsUnknown === true) {
