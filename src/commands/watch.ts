@@ -96,7 +96,7 @@ export const watchCommand: CommandModule = {
         const snapshot = await monitor.snapshot();
         if (signal.aborted) break;
         if (tty) {
-          const frame = show(snapshot, `pubsub-mon watch ${target.display} every ${args.interval} (Ctrl-C quits)`);
+          const frame = show(snapshot, `pubsub-mon watch ${target.display}`);
           io.stdout.write(HOME + frame.split('\n').join(`${CLEAR_LINE_END}\n`) + CLEAR_BELOW);
         } else {
           io.stdout.write(args.json ? show(snapshot) : `${show(snapshot)}\n`);
