@@ -18,6 +18,7 @@ export function parseInteger(value: unknown, flag: string, min = 0, max = Number
   const text = String(value).trim();
   if (!/^-?\d+$/.test(text)) throw new UsageError(`${flag} takes a whole number, got '${text}'`);
   const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} is too large: ${text}`);
   if (n < min || n > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
     throw new UsageError(`${flag} must be ${range}, got ${text}`);

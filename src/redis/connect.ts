@@ -1,4 +1,5 @@
 // Opens named ioredis connections to single nodes; every PUBSUB answer is per node, so never a Cluster client.
+import net from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionTarget } from './target.js';
 import { describeRedisError } from './errors.js';
@@ -45,7 +46,8 @@ export function nodeOptions(target: ConnectionTarget, node: NodeAddress, role: s
   if (target.tls) {
     options.tls = {
       rejectUnauthorized: target.tls.rejectUnauthorized,
-      servername: node.host,
+      // SNI takes host names only; Node warns (and later refuses) when given an IP address.
+      ...(net.isIP(node.host) === 0 ? { servername: node.host } : {}),
       ...(target.tls.ca ? { ca: target.tls.ca } : {}),
       ...(target.tls.cert ? { cert: target.tls.cert } : {}),
       ...(target.tls.key ? { key: target.tls.key } : {}),
@@ -70,7 +72,7 @@ export async function openNode(target: ConnectionTarget, node: NodeAddress, role
     await client.ping();
   } catch (err) {
     client.disconnect();
-    throw describeRedisError(pickCause(err, lastError), address, target.username);
+    throw describeRedisError(pickCause(err, lastError), address, target.username, { connecting: true, tls: Boolean(target.tls) });
   }
   return client;
 }

@@ -67,7 +67,7 @@ export function parseRedisUrl(url: string, source: string): ParsedUrl {
     throw new UsageError(`${source} must start with redis:// or rediss://, got '${u.protocol}//' in '${redactUrl(url)}'`);
   }
   if (!u.hostname) throw new UsageError(`${source} has no host: '${redactUrl(url)}'`);
-  const port = u.port ? Number(u.port) : DEFAULT_PORT;
+  const port = u.port ? validPort(u.port, `${source} port`) : DEFAULT_PORT;
   const parsed: ParsedUrl = {
     // URL keeps IPv6 literals in brackets; sockets want them bare.
     host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -84,12 +84,20 @@ export function parseRedisUrl(url: string, source: string): ParsedUrl {
   return parsed;
 }
 
-/** A URL with any password replaced by ***. Works on text that does not parse as well. */
+/**
+ * A URL with any password replaced by ***, even in text that does not parse: everything up to the
+ * last '@' is credentials (a password may itself hold '@' or '/'); only a plain user name is kept.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/)([^@/]*)@/i, (_all, scheme: string, auth: string) => {
-    const colon = auth.indexOf(':');
-    return colon < 0 ? `${scheme}${auth}@` : `${scheme}${auth.slice(0, colon)}:***@`;
-  });
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/*/i.exec(url)?.[0] ?? '';
+  const prefix = scheme.length <= at ? scheme : '';
+  const userinfo = url.slice(prefix.length, at);
+  const colon = userinfo.indexOf(':');
+  const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
+  const safeUser = /^[\w.-]*$/.test(user) ? user : '***';
+  return colon < 0 && safeUser === user ? url : `${prefix}${safeUser}:***${url.slice(at)}`;
 }
 
 function validPort(value: number | string, source: string): number {

@@ -1,0 +1,409 @@
+// Unit tests for folding per-node PUBSUB readings into deployment-wide channel and node rows.
+import { describe, it, expect } from 'vitest';
+import {
+  adjustedNumpat,
+  buildNodeRow,
+  mergeChannels,
+  NO_OWN_SUBSCRIPTIONS,
+  slotOwners,
+  totalPublishRate,
+  type OwnSubscriptions,
+} from '../../src/redis/merge.js';
+import { keyHashSlot } from '../../src/redis/slot.js';
+import type { NodeReading } from '../../src/redis/node-reading.js';
+import type { ClientInfo, NodeRow, Topology, TopologyNode } from '../../src/redis/types.js';
+
+function node(id: string, port: number, role: 'primary' | 'replica', shardId: string, slots: Array<[number, number]> = []): TopologyNode {
+  const n: TopologyNode = { id, host: '127.0.0.1', port, address: `127.0.0.1:${port}`, role, slots, shardId };
+  if (role === 'replica') n.primaryId = shardId;
+  return n;
+}
+
+const STANDALONE: Topology = {
+  mode: 'standalone',
+  nodes: [node('127.0.0.1:6379', 6379, 'primary', '127.0.0.1:6379'), node('127.0.0.1:6380', 6380, 'replica', '127.0.0.1:6379')],
+};
+const [SA_PRIMARY, SA_REPLICA] = STANDALONE.nodes as [TopologyNode, TopologyNode];
+
+const RANGES: Array<[number, number]> = [
+  [0, 5460],
+  [5461, 10922],
+  [10923, 16383],
+];
+const CLUSTER: Topology = {
+  mode: 'cluster',
+  nodes: [
+    node('p1', 7000, 'primary', 'p1', [RANGES[0]!]),
+    node('p2', 7001, 'primary', 'p2', [RANGES[1]!]),
+    node('p3', 7002, 'primary', 'p3', [RANGES[2]!]),
+    node('r1', 7003, 'replica', 'p1', [RANGES[0]!]),
+    node('r2', 7004, 'replica', 'p2', [RANGES[1]!]),
+    node('r3', 7005, 'replica', 'p3', [RANGES[2]!]),
+  ],
+};
+const byId = (id: string): TopologyNode => CLUSTER.nodes.find((n) => n.id === id)!;
+
+function reading(parts: Partial<NodeReading> = {}): NodeReading {
+  return { channels: new Map(), numpat: 0, ...parts };
+}
+
+function readings(entries: Record<string, Partial<NodeReading>>): Map<string, NodeReading> {
+  return new Map(Object.entries(entries).map(([id, r]) => [id, reading(r)]));
+}
+
+function own(parts: Partial<OwnSubscriptions>): OwnSubscriptions {
+  return { ...NO_OWN_SUBSCRIPTIONS, ...parts };
+}
+
+function client(name: string, extra: Partial<ClientInfo> = {}): ClientInfo {
+  return { id: String(Math.random()), addr: '127.0.0.1:50000', name, flags: 'P', raw: {}, ...extra };
+}
+
+const sorted = <T extends { name: string; kind: string }>(rows: T[]) =>
+  [...rows].sort((a, b) => (a.kind + a.name < b.kind + b.name ? -1 : 1));
+
+// Shard channel names whose slots are known: "hello" (866, shard 1), "bar" (5061, shard 1),
+// "c" (7365, shard 2), "foo" (12182, shard 3) are the values CLUSTER KEYSLOT gives.
+const SHARD1_CHANNEL = 'hello';
+const SHARD2_CHANNEL = '{c}:events';
+const SHARD3_CHANNEL = 'foo';
+
+describe('slot choice for the fixtures', () => {
+  it('puts the fixture channels in the shards the tests rely on', () => {
+    expect(keyHashSlot(SHARD1_CHANNEL)).toBe(866);
+    expect(keyHashSlot(SHARD3_CHANNEL)).toBe(12182);
+    const s2 = keyHashSlot(SHARD2_CHANNEL);
+    expect(s2).toBe(keyHashSlot('c'));
+    expect(s2).toBe(7365);
+    expect(s2).toBeGreaterThanOrEqual(5461);
+    expect(s2).toBeLessThanOrEqual(10922);
+  });
+
+  it('slotOwners maps each slot range to its primary', () => {
+    const owner = slotOwners(CLUSTER);
+    expect(owner(0)?.id).toBe('p1');
+    expect(owner(5460)?.id).toBe('p1');
+    expect(owner(5461)?.id).toBe('p2');
+    expect(owner(10922)?.id).toBe('p2');
+    expect(owner(10923)?.id).toBe('p3');
+    expect(owner(16383)?.id).toBe('p3');
+    expect(slotOwners(STANDALONE)(0)).toBeUndefined();
+  });
+});
+
+describe('mergeChannels: classic channels', () => {
+  it('sums NUMSUB over every node, replicas included (standalone)', () => {
+    const rows = mergeChannels(
+      STANDALONE,
+      readings({
+        [SA_PRIMARY.id]: { channels: new Map([['orders', 2], ['news', 1]]) },
+        [SA_REPLICA.id]: { channels: new Map([['orders', 3]]) },
+      }),
+    );
+    expect(sorted(rows)).toEqual([
+      { name: 'news', kind: 'channel', subscribers: 1 },
+      { name: 'orders', kind: 'channel', subscribers: 5 },
+    ]);
+  });
+
+  it('sums NUMSUB over all six cluster nodes, primaries and replicas', () => {
+    const rows = mergeChannels(
+      CLUSTER,
+      readings({
+        p1: { channels: new Map([['orders', 1]]) },
+        p2: { channels: new Map([['orders', 2]]) },
+        p3: { channels: new Map([['orders', 0]]) },
+        r1: { channels: new Map([['orders', 4]]) },
+        r2: { channels: new Map([['orders', 8]]) },
+        r3: { channels: new Map([['orders', 16]]) },
+      }),
+    );
+    expect(rows).toEqual([{ name: 'orders', kind: 'channel', subscribers: 31 }]);
+  });
+
+  it('keeps a channel known to one node only, with that node\'s count, and no slot or shard', () => {
+    const rows = mergeChannels(CLUSTER, readings({ p1: {}, p2: {}, r3: { channels: new Map([['lonely', 3]]) } }));
+    expect(rows).toEqual([{ name: 'lonely', kind: 'channel', subscribers: 3 }]);
+    expect(rows[0]).not.toHaveProperty('slot');
+    expect(rows[0]).not.toHaveProperty('shard');
+  });
+
+  it('skips nodes with no reading (down)', () => {
+    const rows = mergeChannels(STANDALONE, readings({ [SA_REPLICA.id]: { channels: new Map([['orders', 2]]) } }));
+    expect(rows).toEqual([{ name: 'orders', kind: 'channel', subscribers: 2 }]);
+  });
+
+  it('subtracts this process\'s own subscription on the node that holds it and drops rows left at 0', () => {
+    const rows = mergeChannels(
+      CLUSTER,
+      readings({
+        p1: { channels: new Map([['mine', 1], ['shared', 2]]) },
+        r2: { channels: new Map([['shared', 1]]) },
+      }),
+      own({ channels: new Map([['p1', new Set(['mine', 'shared'])]]) }),
+    );
+    expect(sorted(rows)).toEqual([{ name: 'shared', kind: 'channel', subscribers: 2 }]);
+  });
+
+  it('subtracts own only on the node it is held on, never below 0', () => {
+    const rows = mergeChannels(
+      CLUSTER,
+      readings({ p1: { channels: new Map([['x', 0]]) }, p2: { channels: new Map([['x', 2]]) } }),
+      own({ channels: new Map([['p1', new Set(['x'])]]) }),
+    );
+    expect(rows).toEqual([{ name: 'x', kind: 'channel', subscribers: 2 }]);
+  });
+
+  it('drops channels whose summed count is 0', () => {
+    expect(mergeChannels(STANDALONE, readings({ [SA_PRIMARY.id]: { channels: new Map([['gone', 0]]) } }))).toEqual([]);
+  });
+});
+
+describe('mergeChannels: shard channels', () => {
+  it('sums SHARDNUMSUB over the owning shard\'s primary and replica, with slot and owner address', () => {
+    const rows = mergeChannels(
+      CLUSTER,
+      readings({
+        p1: { shardChannels: new Map([[SHARD1_CHANNEL, 2]]) },
+        r1: { shardChannels: new Map([[SHARD1_CHANNEL, 3]]) },
+        p3: { shardChannels: new Map([[SHARD3_CHANNEL, 1]]) },
+        r3: { shardChannels: new Map([[SHARD3_CHANNEL, 1]]) },
+        p2: { shardChannels: new Map([[SHARD2_CHANNEL, 4]]) },
+      }),
+    );
+    expect(rows).toHaveLength(3);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { name: SHARD1_CHANNEL, kind: 'shard', subscribers: 5, slot: 866, shard: '127.0.0.1:7000' },
+        { name: SHARD2_CHANNEL, kind: 'shard', subscribers: 4, slot: 7365, shard: '127.0.0.1:7001' },
+        { name: SHARD3_CHANNEL, kind: 'shard', subscribers: 2, slot: 12182, shard: '127.0.0.1:7002' },
+      ]),
+    );
+  });
+
+  it('ignores a stale count reported by a node outside the owning shard', () => {
+    const rows = mergeChannels(
+      CLUSTER,
+      readings({
+        p1: { shardChannels: new Map([[SHARD3_CHANNEL, 7]]) },
+        r2: { shardChannels: new Map([[SHARD3_CHANNEL, 9]]) },
+        r3: { shardChannels: new Map([[SHARD3_CHANNEL, 1]]) },
+      }),
+    );
+    expect(rows).toEqual([{ name: SHARD3_CHANNEL, kind: 'shard', subscribers: 1, slot: 12182, shard: '127.0.0.1:7002' }]);
+  });
+
+  it('drops a shard channel reported only by non-owner nodes', () => {
+    const rows = mergeChannels(CLUSTER, readings({ p2: { shardChannels: new Map([[SHARD1_CHANNEL, 5]]) } }));
+    expect(rows).toEqual([]);
+  });
+
+  it('keeps a shard channel and a classic channel of the same name apart', () => {
+    const rows = mergeChannels(
+      CLUSTER,
+      readings({ p1: { channels: new Map([[SHARD1_CHANNEL, 1]]), shardChannels: new Map([[SHARD1_CHANNEL, 2]]) } }),
+    );
+    expect(sorted(rows)).toEqual([
+      { name: SHARD1_CHANNEL, kind: 'channel', subscribers: 1 },
+      { name: SHARD1_CHANNEL, kind: 'shard', subscribers: 2, slot: 866, shard: '127.0.0.1:7000' },
+    ]);
+  });
+
+  it('on standalone sums over every node and sets no slot or shard', () => {
+    const rows = mergeChannels(
+      STANDALONE,
+      readings({
+        [SA_PRIMARY.id]: { shardChannels: new Map([['s', 1]]) },
+        [SA_REPLICA.id]: { shardChannels: new Map([['s', 2]]) },
+      }),
+    );
+    expect(rows).toEqual([{ name: 's', kind: 'shard', subscribers: 3 }]);
+    expect(rows[0]).not.toHaveProperty('slot');
+    expect(rows[0]).not.toHaveProperty('shard');
+  });
+
+  it('subtracts own SSUBSCRIBEs per node and drops rows left at 0', () => {
+    const rows = mergeChannels(
+      CLUSTER,
+      readings({
+        p1: { shardChannels: new Map([[SHARD1_CHANNEL, 1], ['bar', 1]]) },
+        r1: { shardChannels: new Map([['bar', 2]]) },
+      }),
+      own({ shardChannels: new Map([['p1', new Set([SHARD1_CHANNEL, 'bar'])]]) }),
+    );
+    expect(keyHashSlot('bar')).toBe(5061);
+    expect(rows).toEqual([{ name: 'bar', kind: 'shard', subscribers: 2, slot: 5061, shard: '127.0.0.1:7000' }]);
+  });
+});
+
+describe('adjustedNumpat', () => {
+  it('is NUMPAT as read when the sampler is not on the node', () => {
+    expect(adjustedNumpat(byId('p1'), reading({ numpat: 3 }), NO_OWN_SUBSCRIPTIONS)).toBe(3);
+  });
+
+  it('subtracts the sampler pattern when this process holds it on the node', () => {
+    const o = own({ patternNodes: new Set(['p1']) });
+    expect(adjustedNumpat(byId('p1'), reading({ numpat: 3 }), o)).toBe(2);
+    expect(adjustedNumpat(byId('p2'), reading({ numpat: 3 }), o)).toBe(3);
+  });
+
+  it('subtracts it when CLIENT LIST shows another pubsub-mon sampler with psub > 0', () => {
+    const clients = [client('pubsub-mon:rates', { psub: 1 }), client('app', { psub: 2 })];
+    expect(adjustedNumpat(byId('p1'), reading({ numpat: 4, clients }), NO_OWN_SUBSCRIPTIONS)).toBe(3);
+  });
+
+  it('does not subtract for a sampler connection with no pattern, or another pubsub-mon role', () => {
+    const idle = [client('pubsub-mon:rates', { psub: 0 }), client('pubsub-mon:watch', { psub: 1 })];
+    expect(adjustedNumpat(byId('p1'), reading({ numpat: 4, clients: idle }), NO_OWN_SUBSCRIPTIONS)).toBe(4);
+  });
+
+  it('subtracts once only when both signals agree', () => {
+    const clients = [client('pubsub-mon:rates', { psub: 1 })];
+    expect(adjustedNumpat(byId('p1'), reading({ numpat: 2, clients }), own({ patternNodes: new Set(['p1']) }))).toBe(1);
+  });
+
+  it('never goes below 0', () => {
+    expect(adjustedNumpat(byId('p1'), reading({ numpat: 0 }), own({ patternNodes: new Set(['p1']) }))).toBe(0);
+  });
+});
+
+describe('buildNodeRow', () => {
+  it('marks a node with no reading as down, with the error given', () => {
+    const row = buildNodeRow(byId('p2'), 'cluster', undefined, 'cannot connect to 127.0.0.1:7001: connection refused', NO_OWN_SUBSCRIPTIONS, {});
+    expect(row).toEqual({ address: '127.0.0.1:7001', role: 'primary', up: false, error: 'cannot connect to 127.0.0.1:7001: connection refused' });
+  });
+
+  it('gives a down node a default error when none is known', () => {
+    const row = buildNodeRow(byId('r1'), 'cluster', undefined, undefined, NO_OWN_SUBSCRIPTIONS, {});
+    expect(row.up).toBe(false);
+    expect(row.error).toEqual(expect.any(String));
+    expect(row.error).not.toBe('');
+  });
+
+  it('leaves fields the server did not report undefined, not 0', () => {
+    const row = buildNodeRow(SA_PRIMARY, 'standalone', reading({ numpat: 0, info: { redis_version: '6.0.16' } }), undefined, NO_OWN_SUBSCRIPTIONS, {});
+    expect(row.up).toBe(true);
+    expect(row.version).toBe('6.0.16');
+    expect(row.pubsubClients).toBeUndefined();
+    expect(row.clients).toBeUndefined();
+    expect(row.opsPerSec).toBeUndefined();
+    expect(row.maxSubscriberOmem).toBeUndefined();
+    expect(row.publishPerSec).toBeUndefined();
+    expect(row.obufDisconnections).toBeUndefined();
+    expect(row.pubsubLimit).toBeUndefined();
+    expect(row.numpat).toBe(0);
+  });
+
+  it('leaves version undefined without INFO at all', () => {
+    const row = buildNodeRow(SA_PRIMARY, 'standalone', reading(), undefined, NO_OWN_SUBSCRIPTIONS, {});
+    expect(row.up).toBe(true);
+    expect(row.version).toBeUndefined();
+    expect(row.clients).toBeUndefined();
+    expect(row.pubsubClients).toBeUndefined();
+  });
+
+  it('takes pubsub_clients from INFO minus own pub/sub connections when CLIENT LIST is missing', () => {
+    const o = own({ connections: new Map([[SA_PRIMARY.id, { total: 3, pubsub: 1 }]]) });
+    const row = buildNodeRow(SA_PRIMARY, 'standalone', reading({ info: { pubsub_clients: '5', connected_clients: '10' }, clientsError: 'NOPERM' }), undefined, o, {});
+    expect(row.pubsubClients).toBe(4);
+    expect(row.clients).toBe(7);
+  });
+
+  it('counts pub/sub clients from CLIENT LIST without pubsub-mon:* ones; omem max over the others', () => {
+    const clients = [
+      client('pubsub-mon:rates', { psub: 1, omem: 999_999 }),
+      client('pubsub-mon:tail', { sub: 1, omem: 500_000 }),
+      client('worker', { sub: 1, omem: 0 }),
+      client('', { sub: 2, omem: 16_384 }),
+      client('slow', { sub: 1, omem: 2048 }),
+    ];
+    const o = own({ connections: new Map([[SA_PRIMARY.id, { total: 2, pubsub: 2 }]]) });
+    const row = buildNodeRow(SA_PRIMARY, 'standalone', reading({ clients, info: { pubsub_clients: '5' } }), undefined, o, {});
+    expect(row.pubsubClients).toBe(3);
+    expect(row.maxSubscriberOmem).toBe(16_384);
+  });
+
+  it('gives maxSubscriberOmem 0 and pubsubClients 0 when only pubsub-mon subscribes', () => {
+    const row = buildNodeRow(SA_PRIMARY, 'standalone', reading({ clients: [client('pubsub-mon:rates', { psub: 1, omem: 10 })] }), undefined, NO_OWN_SUBSCRIPTIONS, {});
+    expect(row.pubsubClients).toBe(0);
+    expect(row.maxSubscriberOmem).toBe(0);
+  });
+
+  it('subtracts own pub/sub connections by number when a restricted user left them unnamed', () => {
+    const clients = [client(''), client(''), client('')];
+    const o = own({ connections: new Map([['p1', { total: 2, pubsub: 1 }]]) });
+    const row = buildNodeRow(byId('p1'), 'cluster', reading({ clients }), undefined, o, {});
+    expect(row.pubsubClients).toBe(2);
+    expect(buildNodeRow(byId('p1'), 'cluster', reading({ clients: [] }), undefined, o, {}).pubsubClients).toBe(0);
+  });
+
+  it('subtracts own total connections from connected_clients', () => {
+    const o = own({ connections: new Map([['p1', { total: 3, pubsub: 1 }]]) });
+    expect(buildNodeRow(byId('p1'), 'cluster', reading({ info: { connected_clients: '12' } }), undefined, o, {}).clients).toBe(9);
+    expect(buildNodeRow(byId('p2'), 'cluster', reading({ info: { connected_clients: '12' } }), undefined, o, {}).clients).toBe(12);
+    expect(buildNodeRow(byId('p1'), 'cluster', reading({ info: { connected_clients: '1' } }), undefined, o, {}).clients).toBe(0);
+  });
+
+  it('shows valkey_version as "valkey X", redis_version as is', () => {
+    const valkey = buildNodeRow(byId('p1'), 'cluster', reading({ info: { redis_version: '7.2.4', valkey_version: '8.0.1' } }), undefined, NO_OWN_SUBSCRIPTIONS, {});
+    expect(valkey.version).toBe('valkey 8.0.1');
+    const redis = buildNodeRow(byId('p1'), 'cluster', reading({ info: { redis_version: '7.4.1' } }), undefined, NO_OWN_SUBSCRIPTIONS, {});
+    expect(redis.version).toBe('7.4.1');
+  });
+
+  it('copies ops/s, counters, limit and the adjusted NUMPAT', () => {
+    const limit = { hardBytes: 33_554_432, softBytes: 8_388_608, softSeconds: 60 };
+    const row = buildNodeRow(
+      byId('p1'),
+      'cluster',
+      reading({ numpat: 2, info: { instantaneous_ops_per_sec: '1500' }, pubsubLimit: limit }),
+      undefined,
+      own({ patternNodes: new Set(['p1']) }),
+      { publishPerSec: 250, obufDisconnections: 0 },
+    );
+    expect(row.opsPerSec).toBe(1500);
+    expect(row.publishPerSec).toBe(250);
+    expect(row.obufDisconnections).toBe(0);
+    expect(row.pubsubLimit).toEqual(limit);
+    expect(row.numpat).toBe(1);
+  });
+
+  it('marks publishReplicated only on standalone replicas', () => {
+    const r = (n: TopologyNode, mode: Topology['mode']) => buildNodeRow(n, mode, reading(), undefined, NO_OWN_SUBSCRIPTIONS, {}).publishReplicated;
+    expect(r(SA_REPLICA, 'standalone')).toBe(true);
+    expect(r(SA_PRIMARY, 'standalone')).toBeUndefined();
+    expect(r(byId('r1'), 'cluster')).toBeUndefined();
+    expect(r(byId('p1'), 'cluster')).toBeUndefined();
+  });
+});
+
+describe('totalPublishRate', () => {
+  const row = (role: 'primary' | 'replica', up: boolean, publishPerSec?: number): NodeRow => {
+    const r: NodeRow = { address: 'x', role, up };
+    if (publishPerSec !== undefined) r.publishPerSec = publishPerSec;
+    return r;
+  };
+
+  it('sums every up node on a cluster, replicas included', () => {
+    expect(totalPublishRate([row('primary', true, 10), row('replica', true, 5), row('primary', true, 1)], 'cluster')).toBe(16);
+  });
+
+  it('skips down nodes', () => {
+    expect(totalPublishRate([row('primary', true, 10), row('primary', false)], 'cluster')).toBe(10);
+  });
+
+  it('leaves standalone replicas out (they repeat the primary\'s)', () => {
+    expect(totalPublishRate([row('primary', true, 100), row('replica', true, 100)], 'standalone')).toBe(100);
+    expect(totalPublishRate([row('primary', true, 100), row('replica', true)], 'standalone')).toBe(100);
+  });
+
+  it('is undefined while an up node has no rate yet', () => {
+    expect(totalPublishRate([row('primary', true, 10), row('replica', true)], 'cluster')).toBeUndefined();
+    expect(totalPublishRate([row('primary', true)], 'standalone')).toBeUndefined();
+  });
+
+  it('is 0 with nothing up', () => {
+    expect(totalPublishRate([row('primary', false)], 'cluster')).toBe(0);
+    expect(totalPublishRate([], 'cluster')).toBe(0);
+  });
+});
