@@ -1,7 +1,7 @@
 // Flags shared by every command that talks to Redis, declared once, in redis-cli's habits.
 import type { Options } from 'yargs';
 import { parseDuration } from './values.js';
-import { DEFAULT_TIMEOUT_MS, resolveTarget, type ConnectionTarget } from './redis/target.js';
+import { DEFAULT_TIMEOUT_MS, resolveTarget, type ConnectionFlags, type ConnectionTarget } from './redis/target.js';
 
 const CONNECTION = 'Connection:';
 
@@ -37,38 +37,11 @@ export const OUTPUT_OPTIONS = lastWins({
   color: { type: 'boolean', group: OUTPUT, default: true, describe: 'Colour on a terminal (--no-color or NO_COLOR=1 turn it off)' },
 } as const satisfies Record<string, Options>);
 
-export interface ConnectionArgs {
-  url?: string;
-  host?: string;
-  port?: string;
-  password?: string;
-  user?: string;
-  tls?: boolean;
-  cacert?: string;
-  cert?: string;
-  key?: string;
-  insecure?: boolean;
-  cluster?: boolean;
-  timeout?: string;
-}
+/** The connection flags as yargs hands them over: durations still as text. */
+export type ConnectionArgs = Omit<ConnectionFlags, 'timeoutMs'> & { timeout?: string };
 
 /** The target named by the parsed connection flags and the environment. */
 export function targetFromArgs(args: ConnectionArgs, env: NodeJS.ProcessEnv = process.env): ConnectionTarget {
-  return resolveTarget(
-    {
-      ...(args.url !== undefined ? { url: args.url } : {}),
-      ...(args.host !== undefined ? { host: args.host } : {}),
-      ...(args.port !== undefined ? { port: args.port } : {}),
-      ...(args.password !== undefined ? { password: args.password } : {}),
-      ...(args.user !== undefined ? { user: args.user } : {}),
-      ...(args.cacert !== undefined ? { cacert: args.cacert } : {}),
-      ...(args.cert !== undefined ? { cert: args.cert } : {}),
-      ...(args.key !== undefined ? { key: args.key } : {}),
-      tls: Boolean(args.tls),
-      insecure: Boolean(args.insecure),
-      cluster: Boolean(args.cluster),
-      timeoutMs: parseDuration(args.timeout ?? `${DEFAULT_TIMEOUT_MS}ms`, '--timeout'),
-    },
-    env,
-  );
+  const { timeout, ...flags } = args;
+  return resolveTarget({ ...flags, timeoutMs: parseDuration(timeout ?? `${DEFAULT_TIMEOUT_MS}ms`, '--timeout') }, env);
 }

@@ -4,10 +4,8 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { keyHashSlot } from '../../src/redis/slot.js';
 import { Clients, ownerOfSlot } from '../helpers/redis.js';
 import { runCli } from '../helpers/cli.js';
+import { findChannel as find, watchOnce } from '../helpers/watch.js';
 
-interface ChannelJson { name: string; kind: string; subscribers: number; slot?: number; shard?: string; rate: number | null }
-interface NodeJson { address: string; role: string; up: boolean; numpat: number | null; pubsub_clients: number | null; publish_per_sec: number | null }
-interface WatchJson { mode: string; channels: ChannelJson[]; nodes: NodeJson[]; patterns_present: boolean; warnings: string[]; publish_per_sec: number | null }
 
 let sb: Sandbox;
 const clients = new Clients();
@@ -20,13 +18,6 @@ afterAll(async () => {
 });
 afterEach(() => clients.closeAll());
 
-async function watchOnce(url: string, ...extra: string[]): Promise<WatchJson> {
-  const r = await runCli(['watch', '-u', url, '--once', '--json', '--interval', '300ms', ...extra]);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as WatchJson;
-}
-const find = (w: WatchJson, name: string, kind = 'channel') => w.channels.find((c) => c.name === name && c.kind === kind);
 
 describe('watch on a 3+3 cluster', () => {
   it('discovers all six nodes from any one of them, replicas included', async () => {

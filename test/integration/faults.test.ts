@@ -4,9 +4,8 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { findFreePorts } from '../../src/sandbox/ports.js';
 import { Clients } from '../helpers/redis.js';
 import { RunningCli, runCli, stackTraceLines } from '../helpers/cli.js';
+import type { WatchJson } from '../helpers/watch.js';
 
-interface NodeJson { address: string; role: string; up: boolean; error?: string }
-interface WatchJson { channels: Array<{ name: string; subscribers: number; rate: number | null }>; nodes: NodeJson[]; warnings: string[] }
 
 const SECRET = 'hunter2-secret';
 

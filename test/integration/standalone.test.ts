@@ -3,13 +3,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { Clients } from '../helpers/redis.js';
 import { runCli, stackTraceLines } from '../helpers/cli.js';
-
-interface ChannelJson { name: string; kind: string; subscribers: number; rate: number | null }
-interface NodeJson { address: string; role: string; up: boolean; numpat: number | null; pubsub_clients: number | null; publish_per_sec: number | null; publish_replicated: boolean; version: string | null }
-interface WatchJson { mode: string; channels: ChannelJson[]; nodes: NodeJson[]; patterns_present: boolean; warnings: string[]; publish_per_sec: number | null }
+import { findChannel as channel, watchOnce as watchUrl } from '../helpers/watch.js';
 
 let sb: Sandbox;
 const clients = new Clients();
+const watchOnce = (...extra: string[]) => watchUrl(sb.url, ...extra);
 
 beforeAll(async () => {
   sb = await startSandbox({ replicas: 1 });
@@ -22,14 +20,7 @@ afterEach(() => clients.closeAll());
 const primary = () => sb.nodes[0]!;
 const replica = () => sb.nodes[1]!;
 
-async function watchOnce(...extra: string[]): Promise<WatchJson> {
-  const r = await runCli(['watch', '-u', sb.url, '--once', '--json', '--interval', '300ms', ...extra]);
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as WatchJson;
-}
 
-const channel = (w: WatchJson, name: string, kind = 'channel') => w.channels.find((c) => c.name === name && c.kind === kind);
 
 describe('watch on a standalone server with a replica', () => {
   it('counts subscribers on the primary and on the replica once each', async () => {
@@ -42,7 +33,7 @@ describe('watch on a standalone server with a replica', () => {
     expect(channel(w, 'orders')?.subscribers).toBe(2);
     expect(channel(w, 'news')?.subscribers).toBe(2);
     expect(w.nodes.map((n) => n.role)).toEqual(['primary', 'replica']);
-    expect(w.nodes.every((n) => n.up && n.version === '7.0.15' || n.up)).toBe(true);
+    expect(w.nodes.every((n) => n.up && /^\d+\.\d+/.test(n.version ?? ''))).toBe(true);
     expect(w.nodes[0]!.pubsub_clients).toBe(3);
     expect(w.nodes[1]!.pubsub_clients).toBe(1);
     expect(w.patterns_present).toBe(false);
