@@ -52,6 +52,15 @@ describe('bad input', () => {
   });
 });
 
+describe('sandbox without redis-server', () => {
+  it('says how to install it, in one line (exit 1)', async () => {
+    const r = await runCli(['sandbox'], { env: { PATH: '/nonexistent' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/redis-server was not found on PATH; install it \(Debian\/Ubuntu: sudo apt-get install redis-server, macOS: brew install redis\) or start the servers in docker-compose.yml/);
+    expectOneCleanLine(r.stderr);
+  });
+});
+
 describe('faults', () => {
   let sb: Sandbox;
   beforeAll(async () => {
