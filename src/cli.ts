@@ -4,11 +4,12 @@ import type { CommandModule } from './commands/command.js';
 import { complain, processIo, untilInterrupted, type Io } from './commands/io.js';
 import { watchCommand } from './commands/watch.js';
 import { checkCommand } from './commands/check.js';
+import { tailCommand } from './commands/tail.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { demoCommand } from './commands/demo.js';
 import { PubsubMonError, UsageError } from './errors.js';
 
-export const COMMANDS: CommandModule[] = [watchCommand, checkCommand, sandboxCommand, demoCommand];
+export const COMMANDS: CommandModule[] = [watchCommand, tailCommand, checkCommand, sandboxCommand, demoCommand];
 
 export interface ParsedCommandLine {
   /** The chosen command; undefined when yargs only printed help or a version. */
@@ -24,7 +25,7 @@ export function buildCli(): Argv {
     .scriptName('pubsub-mon')
     .usage('$0 <command> [options]\n\nWatch, tail, benchmark and check Redis Pub/Sub, on one server or a cluster.')
     .strict()
-    .demandCommand(1, 'Name a command: watch, check or sandbox (see --help)')
+    .demandCommand(1, 'Name a command: watch, tail, check or sandbox (see --help)')
     .recommendCommands()
     .help('help')
     .version()

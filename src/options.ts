@@ -31,6 +31,15 @@ export const CONNECTION_OPTIONS = lastWins({
   timeout: { type: 'string', group: CONNECTION, default: `${DEFAULT_TIMEOUT_MS / 1000}s`, describe: 'Connect and command timeout (500ms, 5s, ...)' },
 } as const satisfies Record<string, Options>);
 
+/**
+ * The connection flags for a command whose own --timeout means something else (tail: how long to
+ * run): the connect timeout is then --connect-timeout.
+ */
+export const CONNECTION_OPTIONS_CONNECT_TIMEOUT = (() => {
+  const { timeout, ...rest } = CONNECTION_OPTIONS;
+  return { ...rest, 'connect-timeout': timeout };
+})();
+
 /** Output flags every command has. */
 export const OUTPUT_OPTIONS = lastWins({
   json: { type: 'boolean', group: OUTPUT, default: false, describe: 'Machine-readable JSON on stdout' },

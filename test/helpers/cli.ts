@@ -92,6 +92,14 @@ export class RunningCli {
     }
   }
 
+  /** Waits for the CLI to exit by itself (e.g. after --count), then returns its exit code. */
+  async interruptAfterExit(timeoutMs = 15_000): Promise<number | null> {
+    const timer = setTimeout(() => this.child.kill('SIGINT'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
   /** Sends SIGINT (Ctrl-C) and waits for the exit code. */
   async interrupt(): Promise<number | null> {
     if (this.child.exitCode === null) this.child.kill('SIGINT');

@@ -1,0 +1,182 @@
+// `pubsub-mon tail`: every message as it arrives, terminal-safe text, NDJSON or a custom format.
+import type { Argv, Options } from 'yargs';
+import type { CommandModule } from './command.js';
+import { complain, useColor, type Io } from './io.js';
+import { CONNECTION_OPTIONS_CONNECT_TIMEOUT, OUTPUT_OPTIONS, lastWins, targetFromArgs, type ConnectionArgs } from '../options.js';
+import { parseDuration, parseInteger } from '../values.js';
+import { UsageError } from '../errors.js';
+import { Tailer, type TailSubscriptions } from '../tail/tailer.js';
+import { makeFilter } from '../tail/filter.js';
+import { OutputQueue } from '../tail/output-queue.js';
+import type { TailKind, TailMessage } from '../render/tail-message.js';
+import { compileFormat, FORMAT_TOKENS, makeJsonFormatter, makeTextFormatter } from '../render/tail-line.js';
+import { escapeControl } from '../render/escape.js';
+
+export const TAIL_OPTIONS = lastWins({
+  channel: { alias: 'c', type: 'string', array: true, describe: 'Exact channel to SUBSCRIBE (repeatable)' },
+  shard: { alias: 's', type: 'string', array: true, describe: 'Shard channel to SSUBSCRIBE on its owner (repeatable)' },
+  shards: { type: 'boolean', default: false, describe: 'Also follow every shard channel that exists (found on every node, looked for again every few seconds)' },
+  'include-keyspace': { type: 'boolean', default: false, describe: 'Keep keyspace notifications (__keyspace@*, __keyevent@*) that a pattern catches' },
+  exclude: { alias: 'x', type: 'string', array: true, describe: 'Leave out channels matching this glob (repeatable)' },
+  grep: { alias: 'g', type: 'string', describe: 'Only messages whose payload matches this regular expression' },
+  count: { alias: 'n', type: 'string', describe: 'Exit 0 after N messages' },
+  timeout: { alias: 't', type: 'string', describe: 'Exit after this long (30s, 5m); exit 1 if --count was not reached by then' },
+  idle: { type: 'string', describe: 'Exit after this long without a message; exit 1 if --count was not reached' },
+  pretty: { type: 'boolean', default: false, describe: 'Indent JSON payloads' },
+  full: { type: 'boolean', default: false, describe: 'Never cut long payloads at the terminal width' },
+  'max-payload': { type: 'string', describe: 'Show at most this many bytes of each payload (text, JSON and --format)' },
+  format: { alias: 'f', type: 'string', describe: 'Output template, e.g. "%T %c %s\\n" (tokens below)' },
+} as const satisfies Record<string, Options>);
+
+interface TailArgs extends ConnectionArgs {
+  patterns?: string[];
+  channel?: string[];
+  shard?: string[];
+  shards: boolean;
+  includeKeyspace: boolean;
+  exclude?: string[];
+  grep?: string;
+  count?: string;
+  timeout?: string;
+  connectTimeout?: string;
+  idle?: string;
+  pretty: boolean;
+  full: boolean;
+  maxPayload?: string;
+  format?: string;
+  json: boolean;
+  color: boolean;
+}
+
+/** What `tail` subscribes to: `*` when nothing narrower is named. */
+export function subscriptionsFrom(args: Pick<TailArgs, 'patterns' | 'channel' | 'shard' | 'shards'>): TailSubscriptions {
+  const patterns = args.patterns ?? [];
+  const channels = args.channel ?? [];
+  const shardChannels = args.shard ?? [];
+  const nothingNamed = patterns.length === 0 && channels.length === 0 && shardChannels.length === 0;
+  return { patterns: nothingNamed ? ['*'] : patterns, channels, shardChannels, allShards: args.shards };
+}
+
+function localTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+export const tailCommand: CommandModule = {
+  command: 'tail [patterns..]',
+  describe: 'Print every message as it arrives (classic and sharded), terminal-safe, as text or NDJSON',
+  builder: (y: Argv) =>
+    y
+      .positional('patterns', { type: 'string', array: true, describe: 'Glob patterns to PSUBSCRIBE (default: * when no --channel or --shard is given)' })
+      .options(CONNECTION_OPTIONS_CONNECT_TIMEOUT)
+      .options(OUTPUT_OPTIONS)
+      .options(TAIL_OPTIONS)
+      .example("pubsub-mon tail 'news:*'", 'everything published on channels matching news:*')
+      .example('pubsub-mon tail --shards --json > traffic.ndjson', 'all traffic, shard channels too, as NDJSON')
+      .example('pubsub-mon tail -c deploys --count 1 --timeout 60s', 'wait up to a minute for one message (exit 1 if none)')
+      .epilog(`--format tokens: ${FORMAT_TOKENS.map((t) => `${t.token} ${t.description}`).join('; ')}`),
+  async run(raw, io: Io, signal) {
+    const args = raw as unknown as TailArgs;
+    const target = targetFromArgs({ ...args, ...(args.connectTimeout !== undefined ? { timeout: args.connectTimeout } : { timeout: undefined }) }, io.env);
+    const count = args.count === undefined ? undefined : parseInteger(args.count, '--count', 1);
+    const timeoutMs = args.timeout === undefined ? undefined : parseDuration(args.timeout, '--timeout');
+    const idleMs = args.idle === undefined ? undefined : parseDuration(args.idle, '--idle');
+    const maxPayload = args.maxPayload === undefined ? undefined : parseInteger(args.maxPayload, '--max-payload', 0);
+    if (args.json && args.format !== undefined) throw new UsageError('--json and --format are two output formats: choose one');
+    let grep: RegExp | undefined;
+    if (args.grep !== undefined) {
+      try {
+        grep = new RegExp(args.grep);
+      } catch (err) {
+        throw new UsageError(`--grep is not a valid regular expression: ${(err as Error).message}`);
+      }
+    }
+    const filter = makeFilter({ includeKeyspace: args.includeKeyspace, exclude: args.exclude ?? [], ...(grep ? { grep } : {}) });
+    const tty = Boolean(io.stdout.isTTY);
+    const color = useColor(io, args.color);
+    const render: (m: TailMessage) => string = args.json
+      ? makeJsonFormatter({ ...(maxPayload !== undefined ? { maxPayload } : {}) })
+      : args.format !== undefined
+        ? compileFormat(args.format, { ...(maxPayload !== undefined ? { maxPayload } : {}) })
+        : makeTextFormatter({ color, full: args.full || !tty, pretty: args.pretty, ...(maxPayload !== undefined ? { maxPayload } : {}), ...(tty && io.stdout.columns ? { width: io.stdout.columns } : {}) });
+
+    const seen: Record<TailKind, number> = { message: 0, pmessage: 0, smessage: 0 };
+    let printed = 0;
+    let filtered = 0;
+    let gaps = 0;
+    let outcome: 'count' | 'timeout' | 'idle' | 'signal' | 'pipe' | undefined;
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const stop = (why: NonNullable<typeof outcome>) => {
+      if (outcome) return;
+      outcome = why;
+      finish();
+    };
+
+    const queue = new OutputQueue(io.stdout, {
+      onDropStart: () => complain(io, 'output is not keeping up: dropping messages (counted; the summary at exit says how many)'),
+    });
+    io.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      // The reader went away (`| head`): that is how pipes end, not a failure.
+      if (err.code === 'EPIPE') stop('pipe');
+    });
+    const marker = (text: string, event: Record<string, unknown>) => {
+      const now = Date.now();
+      if (args.json) queue.push(`${JSON.stringify({ ts: new Date(now).toISOString(), ...event })}\n`);
+      else queue.push(`${localTime(now)}  --- ${escapeControl(text)} ---\n`);
+      if (!tty) complain(io, text);
+    };
+
+    let idleTimer: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      if (idleMs === undefined) return;
+      if (idleTimer) clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => stop('idle'), idleMs);
+    };
+
+    const tailer = await Tailer.open(target, subscriptionsFrom(args), {
+      onMessage: (kind, pattern, channel, payload, receivedAt, node) => {
+        if (outcome) return;
+        seen[kind]++;
+        if (filter && !filter(kind, pattern, channel, payload)) {
+          filtered++;
+          return;
+        }
+        const m: TailMessage = pattern ? { receivedAt, node, kind, pattern, channel, payload } : { receivedAt, node, kind, channel, payload };
+        if (queue.push(render(m))) printed++;
+        if (idleMs !== undefined) armIdle();
+        if (count !== undefined && printed >= count) stop('count');
+      },
+      onGap: (node, reason) => {
+        gaps++;
+        marker(`${reason}; messages published until it is back are missed`, { kind: 'gap', node, reason });
+      },
+      onResume: (node, downMs) => marker(`${node} is back after ${downMs} ms; resubscribed`, { kind: 'resumed', node, down_ms: downMs }),
+      onNotice: (text) => complain(io, text),
+    });
+
+    armIdle();
+    const timeoutTimer = timeoutMs === undefined ? undefined : setTimeout(() => stop('timeout'), timeoutMs);
+    const onAbort = () => stop('signal');
+    signal.addEventListener('abort', onAbort);
+    if (signal.aborted) stop('signal');
+    try {
+      await finished;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (timeoutTimer) clearTimeout(timeoutTimer);
+      if (idleTimer) clearTimeout(idleTimer);
+      tailer.close();
+      if (outcome !== 'pipe') await queue.end();
+    }
+    const received = seen.message + seen.pmessage + seen.smessage;
+    const parts = [`${printed} printed of ${received} received (message ${seen.message}, pmessage ${seen.pmessage}, smessage ${seen.smessage})`];
+    if (filtered) parts.push(`${filtered} filtered out`);
+    parts.push(`${queue.dropped} dropped`);
+    if (gaps) parts.push(`${gaps} gap${gaps > 1 ? 's' : ''} where messages may be missing`);
+    if (outcome !== 'pipe') io.stderr.write(`pubsub-mon tail: ${parts.join(', ')}\n`);
+    const countMissed = count !== undefined && printed < count && (outcome === 'timeout' || outcome === 'idle');
+    return countMissed ? 1 : 0;
+  },
+};

@@ -1,0 +1,211 @@
+// A subscriber connection that reads pushes with RespReader: fast enough for 200k+ messages/s in one process.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ConnectionTarget } from './target.js';
+import type { NodeAddress } from './connect.js';
+import { clientName } from './connect.js';
+import { describeRedisError } from './errors.js';
+import { ConnectionError } from '../errors.js';
+import { bufferIs, encodeCommand, RespError, RespReader, type RespValue } from './resp.js';
+
+export type SubscribeKind = 'subscribe' | 'psubscribe' | 'ssubscribe';
+export type PushKind = 'message' | 'pmessage' | 'smessage';
+
+const UNSUBSCRIBE: Record<SubscribeKind, string> = { subscribe: 'unsubscribe', psubscribe: 'punsubscribe', ssubscribe: 'sunsubscribe' };
+
+/** Called for every message; the buffers are only valid during the call unless copied. */
+export type MessageHandler = (kind: PushKind, pattern: Buffer | undefined, channel: Buffer, payload: Buffer, receivedAt: number) => void;
+
+interface Waiter {
+  /** Replies still expected: one per channel for (un)subscribe, else one. */
+  remaining: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class RawSubscriber {
+  readonly address: string;
+  onMessage: MessageHandler = () => undefined;
+  /** The server dropped a subscription by itself (a shard channel's slot moved). */
+  onServerUnsubscribe: (kind: SubscribeKind, channel: string) => void = () => undefined;
+  /** The connection ended without close() being called. */
+  onClose: (reason: string) => void = () => undefined;
+
+  private socket: net.Socket | undefined;
+  private readonly reader: RespReader;
+  private readonly waiters: Waiter[] = [];
+  private receivedAt = 0;
+  private closing = false;
+  private lastError: Error | undefined;
+
+  constructor(
+    private readonly target: ConnectionTarget,
+    readonly node: NodeAddress,
+    private readonly role: string,
+  ) {
+    this.address = `${node.host}:${node.port}`;
+    this.reader = new RespReader((v) => this.dispatch(v));
+  }
+
+  get connected(): boolean {
+    return this.socket !== undefined && !this.socket.destroyed && !this.closing;
+  }
+
+  /** Opens the socket (TLS if asked), authenticates and names the connection. */
+  async connect(): Promise<void> {
+    const t = this.target;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const opts = { host: this.node.host, port: this.node.port };
+      const s = t.tls
+        ? tls.connect({
+            ...opts,
+            rejectUnauthorized: t.tls.rejectUnauthorized,
+            ...(net.isIP(this.node.host) === 0 ? { servername: this.node.host } : {}),
+            ...(t.tls.ca ? { ca: t.tls.ca } : {}),
+            ...(t.tls.cert ? { cert: t.tls.cert } : {}),
+            ...(t.tls.key ? { key: t.tls.key } : {}),
+          })
+        : net.connect(opts);
+      const timer = setTimeout(() => s.destroy(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })), t.timeoutMs);
+      s.once(t.tls ? 'secureConnect' : 'connect', () => {
+        clearTimeout(timer);
+        s.removeAllListeners('error');
+        resolve(s);
+      });
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        reject(describeRedisError(err, this.address, t.username, { connecting: true, tls: Boolean(t.tls) }));
+      });
+    });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.receivedAt = Date.now();
+      try {
+        this.reader.feed(chunk);
+      } catch (err) {
+        socket.destroy(err as Error);
+      }
+    });
+    socket.on('error', (err) => {
+      this.lastError = err;
+    });
+    socket.on('close', () => this.closed());
+    try {
+      await this.withTimeout(this.handshake(), 'the handshake');
+    } catch (err) {
+      this.close();
+      throw describeRedisError(err, this.address, t.username, { connecting: true, tls: Boolean(t.tls) });
+    }
+  }
+
+  private async handshake(): Promise<void> {
+    const t = this.target;
+    if (t.password !== undefined) {
+      await this.send(t.username !== undefined ? ['AUTH', t.username, t.password] : ['AUTH', t.password], 1);
+    }
+    // A user without CLIENT SETNAME rights still gets to subscribe; the name is a courtesy.
+    await this.send(['CLIENT', 'SETNAME', clientName(this.role)], 1).catch(() => undefined);
+  }
+
+  private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ConnectionError(`no answer from ${this.address} during ${what} (timed out)`)), this.target.timeoutMs);
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private send(args: string[], replies: number): Promise<void> {
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return Promise.reject(new ConnectionError(`connection to ${this.address} was lost`));
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ remaining: replies, resolve, reject });
+      socket.write(encodeCommand(args));
+    });
+  }
+
+  /** Subscribes and resolves once the server confirmed every name; rejects on an error reply (NOPERM, CROSSSLOT, MOVED). */
+  async subscribe(kind: SubscribeKind, names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    try {
+      await this.withTimeout(this.send([kind.toUpperCase(), ...names], names.length), kind.toUpperCase());
+    } catch (err) {
+      throw describeRedisError(err, this.address, this.target.username);
+    }
+  }
+
+  async unsubscribe(kind: SubscribeKind, names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    await this.send([UNSUBSCRIBE[kind].toUpperCase(), ...names], names.length).catch(() => undefined);
+  }
+
+  private dispatch(v: RespValue): void {
+    if (Array.isArray(v)) {
+      const head = v[0];
+      // Messages first: they are nearly all of the traffic.
+      if (Buffer.isBuffer(head)) {
+        if (head.length === 7 && bufferIs(head, 'message')) {
+          this.onMessage('message', undefined, v[1] as Buffer, v[2] as Buffer, this.receivedAt);
+          return;
+        }
+        if (head.length === 8 && bufferIs(head, 'pmessage')) {
+          this.onMessage('pmessage', v[1] as Buffer, v[2] as Buffer, v[3] as Buffer, this.receivedAt);
+          return;
+        }
+        if (head.length === 8 && bufferIs(head, 'smessage')) {
+          this.onMessage('smessage', undefined, v[1] as Buffer, v[2] as Buffer, this.receivedAt);
+          return;
+        }
+        const word = head.toString('latin1');
+        if (word === 'subscribe' || word === 'psubscribe' || word === 'ssubscribe') return this.confirm();
+        if (word === 'unsubscribe' || word === 'punsubscribe' || word === 'sunsubscribe') {
+          // Nothing of ours asked for it: the server dropped the subscription (slot migrated away).
+          if (this.waiters.length === 0) {
+            const kind = (word === 'unsubscribe' ? 'subscribe' : word === 'punsubscribe' ? 'psubscribe' : 'ssubscribe') as SubscribeKind;
+            this.onServerUnsubscribe(kind, Buffer.isBuffer(v[1]) ? v[1].toString() : '');
+            return;
+          }
+          return this.confirm();
+        }
+        if (word === 'pong') return this.confirm();
+      }
+      return this.confirm();
+    }
+    if (v instanceof RespError) {
+      const w = this.waiters.shift();
+      w?.reject(new Error(v.message));
+      return;
+    }
+    this.confirm();
+  }
+
+  private confirm(): void {
+    const w = this.waiters[0];
+    if (!w) return;
+    if (--w.remaining <= 0) {
+      this.waiters.shift();
+      w.resolve();
+    }
+  }
+
+  private closed(): void {
+    const reason = this.lastError ? describeRedisError(this.lastError, this.address).message : `connection to ${this.address} was closed by the server`;
+    for (const w of this.waiters.splice(0)) w.reject(new ConnectionError(reason));
+    if (!this.closing) this.onClose(reason);
+    this.closing = true;
+  }
+
+  close(): void {
+    this.closing = true;
+    this.socket?.destroy();
+  }
+}
