@@ -5,11 +5,12 @@ import { complain, processIo, untilInterrupted, type Io } from './commands/io.js
 import { watchCommand } from './commands/watch.js';
 import { checkCommand } from './commands/check.js';
 import { tailCommand } from './commands/tail.js';
+import { benchCommand } from './commands/bench.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { demoCommand } from './commands/demo.js';
 import { PubsubMonError, UsageError } from './errors.js';
 
-export const COMMANDS: CommandModule[] = [watchCommand, tailCommand, checkCommand, sandboxCommand, demoCommand];
+export const COMMANDS: CommandModule[] = [watchCommand, tailCommand, benchCommand, checkCommand, sandboxCommand, demoCommand];
 
 export interface ParsedCommandLine {
   /** The chosen command; undefined when yargs only printed help or a version. */
@@ -25,7 +26,7 @@ export function buildCli(): Argv {
     .scriptName('pubsub-mon')
     .usage('$0 <command> [options]\n\nWatch, tail, benchmark and check Redis Pub/Sub, on one server or a cluster.')
     .strict()
-    .demandCommand(1, 'Name a command: watch, tail, check or sandbox (see --help)')
+    .demandCommand(1, 'Name a command: watch, tail, bench, check or sandbox (see --help)')
     .recommendCommands()
     .help('help')
     .version()

@@ -1,10 +1,9 @@
 // A subscriber connection that reads pushes with RespReader: fast enough for 200k+ messages/s in one process.
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
 import type { ConnectionTarget } from './target.js';
 import type { NodeAddress } from './connect.js';
-import { clientName } from './connect.js';
 import { describeRedisError } from './errors.js';
+import { openRawSocket } from './raw-socket.js';
 import { ConnectionError } from '../errors.js';
 import { bufferIs, encodeCommand, RespError, RespReader, type RespValue } from './resp.js';
 
@@ -38,10 +37,15 @@ export class RawSubscriber {
   private closing = false;
   private lastError: Error | undefined;
 
+  /**
+   * @param clock what `receivedAt` is read from, once per socket chunk: Date.now for tail's
+   *   timestamps, the monotonic nanosecond clock for bench's latencies.
+   */
   constructor(
     private readonly target: ConnectionTarget,
     readonly node: NodeAddress,
     private readonly role: string,
+    private readonly clock: () => number = Date.now,
   ) {
     this.address = `${node.host}:${node.port}`;
     this.reader = new RespReader((v) => this.dispatch(v));
@@ -53,34 +57,10 @@ export class RawSubscriber {
 
   /** Opens the socket (TLS if asked), authenticates and names the connection. */
   async connect(): Promise<void> {
-    const t = this.target;
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const opts = { host: this.node.host, port: this.node.port };
-      const s = t.tls
-        ? tls.connect({
-            ...opts,
-            rejectUnauthorized: t.tls.rejectUnauthorized,
-            ...(net.isIP(this.node.host) === 0 ? { servername: this.node.host } : {}),
-            ...(t.tls.ca ? { ca: t.tls.ca } : {}),
-            ...(t.tls.cert ? { cert: t.tls.cert } : {}),
-            ...(t.tls.key ? { key: t.tls.key } : {}),
-          })
-        : net.connect(opts);
-      const timer = setTimeout(() => s.destroy(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })), t.timeoutMs);
-      s.once(t.tls ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        s.removeAllListeners('error');
-        resolve(s);
-      });
-      s.once('error', (err) => {
-        clearTimeout(timer);
-        reject(describeRedisError(err, this.address, t.username, { connecting: true, tls: Boolean(t.tls) }));
-      });
-    });
-    socket.setNoDelay(true);
+    const socket = await openRawSocket(this.target, this.node, this.role);
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
-      this.receivedAt = Date.now();
+      this.receivedAt = this.clock();
       try {
         this.reader.feed(chunk);
       } catch (err) {
@@ -91,21 +71,7 @@ export class RawSubscriber {
       this.lastError = err;
     });
     socket.on('close', () => this.closed());
-    try {
-      await this.withTimeout(this.handshake(), 'the handshake');
-    } catch (err) {
-      this.close();
-      throw describeRedisError(err, this.address, t.username, { connecting: true, tls: Boolean(t.tls) });
-    }
-  }
-
-  private async handshake(): Promise<void> {
-    const t = this.target;
-    if (t.password !== undefined) {
-      await this.send(t.username !== undefined ? ['AUTH', t.username, t.password] : ['AUTH', t.password], 1);
-    }
-    // A user without CLIENT SETNAME rights still gets to subscribe; the name is a courtesy.
-    await this.send(['CLIENT', 'SETNAME', clientName(this.role)], 1).catch(() => undefined);
+    if (socket.destroyed) this.closed();
   }
 
   private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {

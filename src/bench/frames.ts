@@ -1,0 +1,175 @@
+// Pre-encoded RESP publish frames, the growable batch they are copied into, and a scanner for the replies.
+
+import { checkPayloadSize, HEADER_BYTES, PAYLOAD_PAD } from './payload.js';
+
+export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
+
+export interface PublishFrame {
+  /** `*3\r\n$7\r\nPUBLISH\r\n$<n>\r\n<channel>\r\n$<size>\r\n<payload>\r\n`, header area zeroed. */
+  frame: Buffer;
+  /** Where the payload (and so the header) starts inside `frame`. */
+  payloadOffset: number;
+}
+
+/**
+ * The wire form of one publish, built once per (command, channel) so the publish loop only copies it
+ * and stamps the header: the same bytes `encodeCommand([command, channel, payload])` would produce.
+ */
+export function publishFrame(command: PublishCommand, channel: string, size: number): PublishFrame {
+  checkPayloadSize(size);
+  const channelBytes = Buffer.from(channel, 'utf8');
+  const prefix = Buffer.from(
+    `*3\r\n$${command.length}\r\n${command}\r\n$${channelBytes.length}\r\n`,
+    'latin1',
+  );
+  const sizeLine = Buffer.from(`\r\n$${size}\r\n`, 'latin1');
+  const payloadOffset = prefix.length + channelBytes.length + sizeLine.length;
+  const frame = Buffer.alloc(payloadOffset + size + 2);
+  prefix.copy(frame, 0);
+  channelBytes.copy(frame, prefix.length);
+  sizeLine.copy(frame, prefix.length + channelBytes.length);
+  // Buffer.alloc zeroed everything, so the header area stays 0 until writeHeader stamps it.
+  frame.fill(PAYLOAD_PAD, payloadOffset + HEADER_BYTES, payloadOffset + size);
+  frame[payloadOffset + size] = 13;
+  frame[payloadOffset + size + 1] = 10;
+  return { frame, payloadOffset };
+}
+
+/**
+ * Frames for one socket write, appended back to back. A buffer passed to socket.write() must not
+ * change until the socket has flushed it, so `take()` hands the filled buffer off and carries on in a
+ * fresh one, instead of a reset() that would let the next batch overwrite bytes still queued.
+ */
+export class FrameBatch {
+  private buf: Buffer;
+  private used = 0;
+  private readonly initialBytes: number;
+
+  constructor(initialBytes = 1 << 20) {
+    this.initialBytes = Math.max(1, initialBytes);
+    this.buf = Buffer.allocUnsafe(this.initialBytes);
+  }
+
+  /** Bytes appended since the last take() or reset(). */
+  get length(): number {
+    return this.used;
+  }
+
+  /**
+   * The internal buffer, for stamping headers at offsets append() returned. Valid until the next
+   * append() (which may grow it into a new buffer), take() or reset().
+   */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Copies `template` to the end and returns the offset it starts at; doubles the buffer when full. */
+  append(template: Buffer): number {
+    const at = this.used;
+    const end = at + template.length;
+    if (end > this.buf.length) this.grow(end);
+    template.copy(this.buf, at);
+    this.used = end;
+    return at;
+  }
+
+  /** What has been appended, without copying; the same warning as `buffer` applies. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.used);
+  }
+
+  /**
+   * Hands off what has been appended (no copy) and starts a fresh buffer, so the caller may pass the
+   * result to socket.write() and keep appending. The fresh buffer is as large as the batch just taken,
+   * so a steady batch size stops growing after the first round.
+   */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.used);
+    this.buf = Buffer.allocUnsafe(Math.max(this.initialBytes, this.used));
+    this.used = 0;
+    return out;
+  }
+
+  /** Forgets what was appended and reuses the buffer: only once nothing else holds a view of it. */
+  reset(): void {
+    this.used = 0;
+  }
+
+  private grow(needed: number): void {
+    let size = this.buf.length * 2;
+    while (size < needed) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.used);
+    this.buf = next;
+  }
+}
+
+/** Distinct error lines kept as samples; more would only repeat themselves in the report. */
+const MAX_ERROR_SAMPLES = 5;
+/** A longer error line is cut: the start says what went wrong. */
+const MAX_ERROR_TEXT = 512;
+
+export interface ReplyScanState {
+  /** Integer replies (`:N`, the receiver count): publishes the server accepted. */
+  ok: number;
+  /** Error replies (`-ERR ...`, `-MOVED ...`). */
+  errors: number;
+  /** The next byte starts a reply. */
+  atLineStart: boolean;
+  /** The reply being read started with `-`. */
+  currentIsError: boolean;
+  /** The error line read so far, as latin1 so a UTF-8 character split across chunks survives. */
+  errorText: string;
+  /** The first distinct error lines, without the leading `-`. */
+  errorSamples: string[];
+  /** Called once per reply, in order: the publisher uses it to tell which in-flight frame failed. */
+  onReply?: (ok: boolean) => void;
+}
+
+export function newReplyScanState(): ReplyScanState {
+  return { ok: 0, errors: 0, atLineStart: true, currentIsError: false, errorText: '', errorSamples: [] };
+}
+
+function finishError(state: ReplyScanState): void {
+  let text = Buffer.from(state.errorText, 'latin1').toString('utf8');
+  state.errorText = '';
+  if (text.endsWith('\r')) text = text.slice(0, -1);
+  if (text.startsWith('-')) text = text.slice(1);
+  if (state.errorSamples.length < MAX_ERROR_SAMPLES && !state.errorSamples.includes(text)) {
+    state.errorSamples.push(text);
+  }
+}
+
+/**
+ * Counts the replies in one chunk read from a publisher connection; chunks may split a reply anywhere.
+ * Only for connections whose replies are all single lines (PUBLISH/SPUBLISH integers, simple strings,
+ * errors): a bulk or array reply would be miscounted. Jumps from newline to newline with indexOf, so
+ * an ok reply costs one native call and no allocation.
+ */
+export function countReplies(chunk: Buffer, state: ReplyScanState): void {
+  const n = chunk.length;
+  let i = 0;
+  while (i < n) {
+    if (state.atLineStart) {
+      state.currentIsError = chunk[i] === 45; // '-'
+      state.atLineStart = false;
+    }
+    const nl = chunk.indexOf(10, i);
+    const end = nl < 0 ? n : nl;
+    if (state.currentIsError && state.errorText.length < MAX_ERROR_TEXT) {
+      const room = MAX_ERROR_TEXT - state.errorText.length;
+      state.errorText += chunk.toString('latin1', i, Math.min(end, i + room));
+    }
+    if (nl < 0) return;
+    state.atLineStart = true;
+    i = nl + 1;
+    if (state.currentIsError) {
+      state.errors++;
+      finishError(state);
+      state.onReply?.(false);
+    } else {
+      state.ok++;
+      state.onReply?.(true);
+    }
+  }
+}

@@ -1,0 +1,478 @@
+// The result of `pubsub-mon bench`, rendered as a report for people or as the stable JSON shape.
+
+import Table from 'cli-table3';
+import {
+  decodeHistogram,
+  logBuckets,
+  type LatencyBucket,
+  type LatencySummary,
+} from '../stats/histogram.js';
+import { makePalette, type Paint, type Palette } from './color.js';
+import { escapeControl } from './escape.js';
+import { formatBytes, formatCount, formatMicros, formatPercent, formatRate, UNKNOWN } from './format.js';
+
+/** One second of the measured run. */
+export interface BenchTimePoint {
+  /** 0-based second since the clock started (after warm-up): the point covers [second, second + 1) s. */
+  second: number;
+  /** Messages published during that second. */
+  sent: number;
+  /** Messages received (by all subscribers) during that second. */
+  received: number;
+  /** p99 latency of the messages received during that second. */
+  p99Us?: number;
+}
+
+/** What the servers said about themselves over the run; absent when unknown (never 0 for unknown). */
+export interface BenchServerStats {
+  /** used_cpu_user + used_cpu_sys delta, summed over nodes. */
+  cpuSeconds?: number;
+  cpuUsPerMessage?: number;
+  netInBytes?: number;
+  netOutBytes?: number;
+  /** Largest `omem` of a subscriber seen during the run. */
+  peakSubscriberOmem?: number;
+  /** client-output-buffer-limit pubsub hard limit; 0 means no limit. */
+  pubsubLimitBytes?: number;
+  /** client_output_buffer_limit_disconnections delta (7.4+, Valkey 8+). */
+  obufDisconnections?: number;
+}
+
+export interface BenchResult {
+  target: string;
+  topology: 'standalone' | 'cluster';
+  nodes: number;
+  mode: 'publish' | 'spublish';
+  subscribe: 'channel' | 'pattern' | 'shard';
+  /** Subscribers were spread over replicas too. */
+  replicas: boolean;
+  /** Messages per second asked for; 0 = as fast as possible. */
+  askedRate: number;
+  durationMs: number;
+  warmupMs: number;
+  /** Stop after this many messages instead of after durationMs. */
+  messages?: number;
+  channels: number;
+  publishers: number;
+  subscribers: number;
+  /** Payload bytes. */
+  size: number;
+  threads: number;
+  /** Subscriptions asked for vs. found with NUMSUB/SHARDNUMSUB before the clock started. */
+  verified: { asked: number; found: number; detail: string };
+  published: number;
+  publishErrors: number;
+  errorSamples: string[];
+  /** Deliveries that should have happened: published × subscribers hearing each message. */
+  expected: number;
+  /** Unique deliveries. */
+  received: number;
+  lost: number;
+  duplicates: number;
+  reordered: number;
+  publishRate: number;
+  deliveryRate: number;
+  /** The measured publish phase, from the clock start (after warm-up) to the last publish: rates are over this. */
+  elapsedMs: number;
+  latency?: LatencySummary;
+  histogramEncoded?: string;
+  timeseries: BenchTimePoint[];
+  server: BenchServerStats;
+  /** Reasons the numbers are incomplete (a subscriber cut off by the server, ...). */
+  incomplete: string[];
+}
+
+export interface RenderBenchOptions {
+  color: boolean;
+  /** Terminal columns, for the width of the distribution bars. */
+  width?: number;
+}
+
+type Align = 'left' | 'right';
+
+interface Cell {
+  text: string;
+  paint?: Paint;
+}
+
+const NO_BORDER = {
+  top: '',
+  'top-mid': '',
+  'top-left': '',
+  'top-right': '',
+  bottom: '',
+  'bottom-mid': '',
+  'bottom-left': '',
+  'bottom-right': '',
+  left: '',
+  'left-mid': '',
+  mid: '',
+  'mid-mid': '',
+  right: '',
+  'right-mid': '',
+  middle: '  ',
+};
+
+function renderTable(head: string[] | undefined, aligns: Align[], rows: Cell[][], p: Palette): string {
+  const table = new Table({
+    head: head ? head.map((h) => p.bold(h)) : [],
+    chars: NO_BORDER,
+    // Empty style lists keep cli-table3 from adding colours of its own, even when ours are off.
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+    colAligns: aligns,
+  });
+  for (const row of rows) table.push(row.map((c) => (c.paint ? c.paint(c.text) : c.text)));
+  return table
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n');
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+const PUBLISH_COMMAND: Record<BenchResult['mode'], string> = { publish: 'PUBLISH', spublish: 'SPUBLISH' };
+const SUBSCRIBE_COMMAND: Record<BenchResult['subscribe'], string> = {
+  channel: 'SUBSCRIBE',
+  pattern: 'PSUBSCRIBE',
+  shard: 'SSUBSCRIBE',
+};
+
+function msText(ms: number): string {
+  return formatMicros(ms * 1000);
+}
+
+function headerLine(r: BenchResult, p: Palette): string {
+  const topology = `${r.topology}, ${plural(r.nodes, 'node')}`;
+  const flow =
+    `${PUBLISH_COMMAND[r.mode]} → ${SUBSCRIBE_COMMAND[r.subscribe]}` +
+    (r.replicas ? ' (subscribers on replicas too)' : '');
+  const length =
+    r.messages !== undefined
+      ? plural(r.messages, 'message')
+      : r.durationMs > 0
+        ? msText(r.durationMs)
+        : UNKNOWN;
+  const warmup = r.warmupMs > 0 ? ` + ${msText(r.warmupMs)} warm-up` : '';
+  return [
+    p.bold('pubsub-mon bench'),
+    escapeControl(r.target),
+    topology,
+    flow,
+    formatBytes(r.size),
+    plural(r.channels, 'channel'),
+    plural(r.publishers, 'publisher'),
+    plural(r.subscribers, 'subscriber'),
+    plural(r.threads, 'thread'),
+    length + warmup,
+  ].join(' · ');
+}
+
+/** A count that is bad news when above zero. */
+function troubleCell(n: number, p: Palette, extra = ''): Cell {
+  return { text: formatCount(n) + extra, ...(n > 0 ? { paint: p.red } : {}) };
+}
+
+function summarySection(r: BenchResult, p: Palette): string {
+  const lostShare = r.lost > 0 && r.expected > 0 ? ` (${formatPercent(r.lost / r.expected)})` : '';
+  const left: [string, Cell][] = [
+    ['asked rate', { text: r.askedRate > 0 ? formatRate(r.askedRate) : 'max' }],
+    ['publish rate', { text: formatRate(r.publishRate) }],
+    ['delivery rate', { text: formatRate(r.deliveryRate) }],
+    ['published', { text: formatCount(r.published) }],
+    ['publish errors', troubleCell(r.publishErrors, p)],
+  ];
+  const right: [string, Cell][] = [
+    ['expected', { text: formatCount(r.expected) }],
+    ['received', { text: formatCount(r.received) }],
+    ['lost', troubleCell(r.lost, p, lostShare)],
+    ['duplicated', troubleCell(r.duplicates, p)],
+    ['reordered', troubleCell(r.reordered, p)],
+  ];
+  const rows = left.map(([label, cell], i): Cell[] => {
+    const [rLabel, rCell] = right[i] ?? ['', { text: '' }];
+    return [{ text: label }, cell, { text: rLabel }, rCell];
+  });
+  const lines = [renderTable(undefined, ['left', 'right', 'left', 'right'], rows, p)];
+  for (const sample of r.errorSamples) lines.push(p.yellow(`! publish error: ${escapeControl(sample)}`));
+  return lines.join('\n');
+}
+
+function verifiedLine(r: BenchResult, p: Palette): string {
+  const v = r.verified;
+  const counts = `${formatCount(v.found)} of ${formatCount(v.asked)}`;
+  const detail = v.detail ? ` (${escapeControl(v.detail)})` : '';
+  const text = `subscriptions verified before the clock started: ${counts}${detail}`;
+  return v.found < v.asked ? p.red(text) : text;
+}
+
+const LATENCY_HEAD = ['MIN', 'P50', 'P90', 'P99', 'P99.9', 'P99.99', 'MAX', 'MEAN', 'STDEV'];
+
+function latencySection(r: BenchResult, p: Palette): string {
+  const l = r.latency;
+  const values = l ? [l.min, l.p50, l.p90, l.p99, l.p999, l.p9999, l.max, l.mean, l.stdev] : [];
+  const cells = LATENCY_HEAD.map((_, i): Cell => ({ text: formatMicros(values[i]) }));
+  return renderTable(
+    ['LATENCY', ...LATENCY_HEAD],
+    ['left', ...LATENCY_HEAD.map((): Align => 'right')],
+    [[{ text: 'end to end' }, ...cells]],
+    p,
+  );
+}
+
+/** Nearest-rank percentile of numbers sorted ascending; undefined for none. */
+function rank(sorted: number[], pct: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((pct / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+function spread(values: number[], format: (n: number | undefined) => string): Cell[] {
+  const sorted = [...values].sort((a, b) => a - b);
+  return [sorted[0], rank(sorted, 50), sorted[sorted.length - 1]].map((v) => ({ text: format(v) }));
+}
+
+/**
+ * Only whole seconds inside the measured phase count: a last second cut short by the end of the run
+ * would show as a dip that never happened.
+ */
+export function completeSeconds(r: BenchResult): BenchTimePoint[] {
+  return r.timeseries.filter((t) => (t.second + 1) * 1000 <= r.elapsedMs);
+}
+
+function perSecondSection(r: BenchResult, p: Palette): string {
+  const points = completeSeconds(r);
+  const p99s = points.flatMap((t) => (t.p99Us !== undefined ? [t.p99Us] : []));
+  const rows: Cell[][] = [
+    [{ text: 'sent' }, ...spread(points.map((t) => t.sent), formatRate)],
+    [{ text: 'received' }, ...spread(points.map((t) => t.received), formatRate)],
+    [{ text: 'p99 latency' }, ...spread(p99s, formatMicros)],
+  ];
+  return renderTable(['PER SECOND', 'MIN', 'P50', 'MAX'], ['left', 'right', 'right', 'right'], rows, p);
+}
+
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+const DEFAULT_WIDTH = 80;
+const MAX_BAR = 50;
+const MIN_BAR = 10;
+
+/** A bar of `units` character cells, in eighths; a non-zero count never disappears entirely. */
+function bar(units: number, nonZero: boolean): string {
+  const eighths = Math.round(units * 8);
+  const text = '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+  return text === '' && nonZero ? '▏' : text;
+}
+
+/** The latency distribution as rows of log-spaced buckets, bars scaled to the fullest bucket. */
+export function renderDistribution(buckets: LatencyBucket[], width = DEFAULT_WIDTH): string {
+  const total = buckets.reduce((sum, b) => sum + b.count, 0);
+  if (total === 0) return '';
+  const labels = buckets.map((b) => `${formatMicros(b.fromUs)} – ${formatMicros(b.toUs)}`);
+  const labelWidth = Math.max(...labels.map((l) => Array.from(l).length));
+  const pctWidth = 4;
+  // Two leading spaces, " │", a space before the percentage.
+  const barMax = Math.min(MAX_BAR, Math.max(MIN_BAR, width - labelWidth - pctWidth - 5));
+  const most = Math.max(...buckets.map((b) => b.count));
+  return buckets
+    .map((b, i) => {
+      const label = (labels[i] ?? '').padStart(labelWidth);
+      const drawn = bar((b.count / most) * barMax, b.count > 0);
+      const pct = formatPercent(b.count / total).padStart(pctWidth);
+      return `  ${label} │${drawn.padEnd(barMax)} ${pct}`;
+    })
+    .join('\n');
+}
+
+function distributionSection(r: BenchResult, opts: RenderBenchOptions): string | undefined {
+  if (r.histogramEncoded === undefined) return undefined;
+  const body = renderDistribution(logBuckets(decodeHistogram(r.histogramEncoded)), opts.width);
+  return body === '' ? undefined : `latency distribution\n${body}`;
+}
+
+function omemCell(s: BenchServerStats, p: Palette): Cell {
+  const peak = s.peakSubscriberOmem;
+  const limit = s.pubsubLimitBytes;
+  if (limit === undefined) return { text: `peak ${formatBytes(peak)} of ${UNKNOWN} limit` };
+  // A limit of 0 disables it (Redis semantics): nothing to be cut off by.
+  if (limit === 0) return { text: `peak ${formatBytes(peak)}, no limit` };
+  const text = `peak ${formatBytes(peak)} of ${formatBytes(limit)} limit`;
+  if (peak === undefined) return { text };
+  // The default soft limit (8 MB of 32 MB) is a quarter of the hard one: past it the 60 s clock runs.
+  if (peak >= limit / 2) return { text, paint: p.red };
+  if (peak >= limit / 4) return { text, paint: p.yellow };
+  return { text };
+}
+
+function serverSection(r: BenchResult, p: Palette): string {
+  const s = r.server;
+  const d = s.obufDisconnections;
+  const cpu = formatMicros(s.cpuSeconds === undefined ? undefined : s.cpuSeconds * 1e6);
+  const rows: Cell[][] = [
+    [{ text: 'server CPU' }, { text: `${cpu}, ${formatMicros(s.cpuUsPerMessage)} per message` }],
+    [{ text: 'server network' }, { text: `in ${formatBytes(s.netInBytes)}, out ${formatBytes(s.netOutBytes)}` }],
+    [{ text: 'subscriber output buffer' }, omemCell(s, p)],
+    [
+      { text: 'output-buffer disconnections' },
+      { text: formatCount(d), ...(d !== undefined && d > 0 ? { paint: p.red } : {}) },
+    ],
+  ];
+  return renderTable(undefined, ['left', 'left'], rows, p);
+}
+
+/** The whole bench report; ends with a newline. Incomplete-result reasons come last, impossible to miss. */
+export function renderBenchReport(r: BenchResult, opts: RenderBenchOptions): string {
+  const p = makePalette(opts.color);
+  const sections = [
+    headerLine(r, p),
+    summarySection(r, p),
+    verifiedLine(r, p),
+    latencySection(r, p),
+    perSecondSection(r, p),
+  ];
+  const distribution = distributionSection(r, opts);
+  if (distribution !== undefined) sections.push(distribution);
+  sections.push(serverSection(r, p));
+  if (r.incomplete.length > 0) {
+    sections.push(r.incomplete.map((reason) => p.red(p.bold(`!! ${escapeControl(reason)}`))).join('\n'));
+  }
+  return `${sections.join('\n\n')}\n`;
+}
+
+export interface LatencyJson {
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+  mean: number;
+  stdev: number;
+}
+
+/** The stable `bench --json` document. Unknown numbers are null, never 0. */
+export interface BenchJson {
+  published: number;
+  publish_errors: number;
+  error_samples: string[];
+  received: number;
+  expected: number;
+  lost: number;
+  duplicates: number;
+  reordered: number;
+  publish_rate: number;
+  delivery_rate: number;
+  /** 0 = as fast as possible. */
+  asked_rate: number;
+  elapsed_ms: number;
+  latency_us: LatencyJson | null;
+  /** The merged HDR histogram (compressed base64, µs), for merging runs or plotting; null when empty. */
+  histogram: string | null;
+  timeseries: { second: number; sent: number; received: number; p99_us: number | null }[];
+  verified: { asked: number; found: number; detail: string };
+  server: {
+    cpu_seconds: number | null;
+    cpu_us_per_message: number | null;
+    net_in_bytes: number | null;
+    net_out_bytes: number | null;
+    peak_subscriber_omem: number | null;
+    pubsub_limit_bytes: number | null;
+    obuf_disconnections: number | null;
+  };
+  config: {
+    target: string;
+    topology: BenchResult['topology'];
+    nodes: number;
+    mode: BenchResult['mode'];
+    subscribe: BenchResult['subscribe'];
+    replicas: boolean;
+    duration_ms: number;
+    warmup_ms: number;
+    messages: number | null;
+    channels: number;
+    publishers: number;
+    subscribers: number;
+    size: number;
+    threads: number;
+  };
+  incomplete: string[];
+}
+
+function known(n: number | undefined): number | null {
+  return n !== undefined && Number.isFinite(n) ? n : null;
+}
+
+/** Rates (and means) carry more digits than the measurement supports: two decimals are plenty. */
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function latencyJson(l: LatencySummary | undefined): LatencyJson | null {
+  if (!l) return null;
+  return {
+    min: l.min,
+    p50: l.p50,
+    p90: l.p90,
+    p99: l.p99,
+    p999: l.p999,
+    p9999: l.p9999,
+    max: l.max,
+    mean: round2(l.mean),
+    stdev: round2(l.stdev),
+  };
+}
+
+export function benchToJson(r: BenchResult): BenchJson {
+  const s = r.server;
+  return {
+    published: r.published,
+    publish_errors: r.publishErrors,
+    error_samples: [...r.errorSamples],
+    received: r.received,
+    expected: r.expected,
+    lost: r.lost,
+    duplicates: r.duplicates,
+    reordered: r.reordered,
+    publish_rate: round2(r.publishRate),
+    delivery_rate: round2(r.deliveryRate),
+    asked_rate: round2(r.askedRate),
+    elapsed_ms: r.elapsedMs,
+    latency_us: latencyJson(r.latency),
+    histogram: r.histogramEncoded ?? null,
+    timeseries: r.timeseries.map((t) => ({
+      second: t.second,
+      sent: t.sent,
+      received: t.received,
+      p99_us: known(t.p99Us),
+    })),
+    verified: { asked: r.verified.asked, found: r.verified.found, detail: r.verified.detail },
+    server: {
+      cpu_seconds: known(s.cpuSeconds),
+      cpu_us_per_message: known(s.cpuUsPerMessage),
+      net_in_bytes: known(s.netInBytes),
+      net_out_bytes: known(s.netOutBytes),
+      peak_subscriber_omem: known(s.peakSubscriberOmem),
+      pubsub_limit_bytes: known(s.pubsubLimitBytes),
+      obuf_disconnections: known(s.obufDisconnections),
+    },
+    config: {
+      target: r.target,
+      topology: r.topology,
+      nodes: r.nodes,
+      mode: r.mode,
+      subscribe: r.subscribe,
+      replicas: r.replicas,
+      duration_ms: r.durationMs,
+      warmup_ms: r.warmupMs,
+      messages: r.messages ?? null,
+      channels: r.channels,
+      publishers: r.publishers,
+      subscribers: r.subscribers,
+      size: r.size,
+      threads: r.threads,
+    },
+    incomplete: [...r.incomplete],
+  };
+}
