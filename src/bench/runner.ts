@@ -358,11 +358,21 @@ function assemble(a: AssembleInput): BenchOutcome {
   }
   const incomplete: string[] = [];
   for (const p of publishers) if (p.failure) incomplete.push(p.failure);
+  const disconnections = a.after.disconnections !== undefined && a.before.disconnections !== undefined ? a.after.disconnections - a.before.disconnections : undefined;
   for (const r of subscribers) {
     if (!r.lost) continue;
     const at = ((r.lost.atNs - timing.measureFromNs) / 1e9).toFixed(1);
-    const buffer = a.peakOmem !== undefined && a.pubsubLimit ? ` its output buffer reached ${(a.peakOmem / 1048576).toFixed(1)} MiB of the ${(a.pubsubLimit / 1048576).toFixed(1)} MiB pubsub limit (client-output-buffer-limit), which is the usual reason;` : '';
-    incomplete.push(`subscriber ${r.id} on ${r.lost.address} was disconnected at ${at} s (${r.lost.reason});${buffer} everything it would have received after that counts as lost`);
+    const mib = (n: number) => `${(n / 1048576).toFixed(n < 1048576 ? 2 : 1)} MiB`;
+    let why: string;
+    if (disconnections !== undefined && disconnections > 0) {
+      why = `the server cut it off for its output buffer (client_output_buffer_limit_disconnections rose by ${disconnections})`;
+    } else if (a.pubsubLimit !== undefined) {
+      const seen = a.peakOmem !== undefined ? `; its output buffer was last seen at ${mib(a.peakOmem)}` : '';
+      why = `a subscriber that falls behind is cut off at the pubsub output-buffer limit, here ${mib(a.pubsubLimit)} (client-output-buffer-limit)${seen}; the server log says "for overcoming of output buffer limits" when that was the cause`;
+    } else {
+      why = 'the server closed it; a slow subscriber is cut off at the client-output-buffer-limit for pubsub';
+    }
+    incomplete.push(`subscriber ${r.id} on ${r.lost.address} was disconnected at ${at} s (${r.lost.reason}): ${why}; everything it would have received after that counts as lost`);
   }
   for (const r of subscribers) if (r.overflow > 0) incomplete.push(`subscriber ${r.id}: ${r.overflow} latencies above 60 s were recorded as 60 s`);
   if (a.interrupted) incomplete.push('interrupted (Ctrl-C): the run is shorter than asked');

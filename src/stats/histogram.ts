@@ -93,18 +93,23 @@ export interface LatencySummary {
   stdev: number;
 }
 
-/** Undefined when nothing was recorded: an empty histogram has no latency, not a latency of 0. */
+/**
+ * Undefined when nothing was recorded: an empty histogram has no latency, not a latency of 0.
+ * min and max are read from the counts (percentiles 0 and 100, equivalent-value bounds like every
+ * other percentile) rather than from minNonZeroValue/maxValue, which keep the raw extremes only until
+ * an encode/decode: read this way, a histogram merged from threads summarises like one fed directly.
+ */
 export function summarize(h: LatencyHistogram): LatencySummary | undefined {
   if (h.totalCount === 0) return undefined;
   return {
     count: h.totalCount,
-    min: h.minNonZeroValue,
+    min: h.getValueAtPercentile(0),
     p50: h.getValueAtPercentile(50),
     p90: h.getValueAtPercentile(90),
     p99: h.getValueAtPercentile(99),
     p999: h.getValueAtPercentile(99.9),
     p9999: h.getValueAtPercentile(99.99),
-    max: h.maxValue,
+    max: h.getValueAtPercentile(100),
     mean: h.mean,
     stdev: h.stdDeviation,
   };
@@ -133,8 +138,9 @@ export interface LatencyBucket {
  */
 export function logBuckets(h: LatencyHistogram, rows = 12): LatencyBucket[] {
   if (h.totalCount === 0 || !(h instanceof JsHistogram)) return [];
-  const lo = Math.max(LOWEST_US, h.minNonZeroValue);
-  const hi = Math.max(lo, h.maxValue);
+  // The same bounds summarize() reports, so the rows span exactly the printed min and max.
+  const lo = Math.max(LOWEST_US, h.getValueAtPercentile(0));
+  const hi = Math.max(lo, h.getValueAtPercentile(100));
   const edges: number[] = [lo];
   const ratio = hi / lo;
   for (let k = 1; k < rows; k++) {

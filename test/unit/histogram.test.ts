@@ -27,8 +27,11 @@ describe('LatencyRecorder', () => {
     r.record(HIGHEST_US);
     expect(r.overflow).toBe(2);
     expect(r.histogram.totalCount).toBe(3);
-    expect(r.histogram.maxValue).toBeGreaterThanOrEqual(HIGHEST_US);
-    expect(r.histogram.maxValue).toBeLessThan(HIGHEST_US * 1.001);
+    const { min, max } = summarize(r.histogram)!;
+    // All three share HIGHEST_US's bucket, which the 3-digit precision makes 0.1% wide at most.
+    expect(min).toBeLessThanOrEqual(HIGHEST_US);
+    expect(max).toBeGreaterThanOrEqual(HIGHEST_US);
+    expect(max - min).toBeLessThan(HIGHEST_US * 0.001);
   });
 
   it('clamps values below 1 µs, negative ones and NaN to 1 µs without calling it overflow', () => {
@@ -138,14 +141,14 @@ describe('logBuckets', () => {
 
   it('covers min to max in log-spaced rows whose counts add up to the total', () => {
     const r = new LatencyRecorder();
-    for (let i = 0; i < 900; i++) r.record(100 + (i % 100));
+    for (let i = 0; i < 900; i++) r.record(100 + (i % 50));
     for (let i = 0; i < 90; i++) r.record(1000 + i);
     for (let i = 0; i < 10; i++) r.record(100_000);
     const buckets = logBuckets(r.histogram, 12);
     expect(buckets.length).toBeLessThanOrEqual(12);
     expect(buckets.length).toBeGreaterThanOrEqual(10);
     expect(buckets[0]!.fromUs).toBe(100);
-    expect(buckets.at(-1)!.toUs).toBe(r.histogram.maxValue);
+    expect(buckets.at(-1)!.toUs).toBe(summarize(r.histogram)!.max);
     expect(buckets.reduce((s, b) => s + b.count, 0)).toBe(1000);
     for (let i = 1; i < buckets.length; i++) {
       expect(buckets[i]!.fromUs).toBe(buckets[i - 1]!.toUs);
