@@ -34,7 +34,7 @@ const MAX_LAG_MS = 500;
 /** When both tools print what the publisher sends at full speed, the publisher is the limit: ratios this close to 1 are a tie. */
 const PUBLISHER_BOUND_SHARE = 0.97;
 /** After publishing, a subscriber whose count has not grown for this long has printed all it will. */
-const SETTLE_MS = 1500;
+const SETTLE_MS = 1000;
 const MAX_DRAIN_MS = 30_000;
 /** Frames per write() in the max-rate mode. */
 const PIPELINE_FRAMES = 256;
@@ -52,7 +52,8 @@ const WATCHDOG_MS = 170_000;
 
 const OPTIONS = {
   repeats: { type: 'string', default: '2', describe: 'runs of every tool in every scenario, order alternating' },
-  messages: { type: 'string', default: '1000000', describe: 'messages published per run' },
+  messages: { type: 'string', default: '1000000', describe: 'messages published per run at the paced rate' },
+  'max-messages': { type: 'string', default: '500000', describe: 'messages published per run at the max rate' },
   rate: { type: 'string', default: String(GOAL_RATE), describe: 'messages/s of the paced scenario' },
 };
 
@@ -108,8 +109,9 @@ function parseSettings(argv) {
     const help = Object.entries(OPTIONS).map(([k, o]) => `  --${k} N  ${o.describe} (default ${o.default})`).join('\n');
     return new Error(`${err instanceof Error ? err.message : String(err)}\n${help}`);
   }
-  const settings = { repeats: Number(values.repeats), messages: Number(values.messages), rate: Number(values.rate) };
-  for (const [name, v] of Object.entries(settings)) {
+  const settings = { repeats: Number(values.repeats), messages: Number(values.messages), maxMessages: Number(values['max-messages']), rate: Number(values.rate) };
+  for (const name of Object.keys(OPTIONS)) {
+    const v = Number(values[name]);
     if (!Number.isInteger(v) || v < 1) return new Error(`--${name} must be a whole number from 1, got ${values[name]}`);
   }
   return settings;
@@ -160,18 +162,23 @@ async function run(settings, lib, resources) {
   stopIfAborted();
 
   const bin = new URL('../bin/pubsub-mon.js', import.meta.url).pathname;
+  const tail = (json) => ({ command: process.execPath, args: [bin, 'tail', '-u', sb.url, ...(json ? ['--json'] : []), PATTERN], ours: true });
+  const cli = { command: 'redis-cli', args: ['-h', HOST, '-p', String(port), '--csv', 'PSUBSCRIBE', PATTERN], ours: false };
+  // Through a pipe this script reads, every line is counted. To /dev/null, as the issue runs them, the
+  // tools write differently: Node writes a pipe asynchronously (64 KiB per turn of its event loop) but
+  // /dev/null synchronously, and redis-cli pays a write() per message either way, dearer into a pipe.
   const tools = [
-    { id: 'json', name: 'pubsub-mon tail --json', command: process.execPath, args: [bin, 'tail', '-u', sb.url, '--json', PATTERN], isMessageLine: (l) => l.startsWith('{') && l.includes('"kind":"pmessage"'), ours: true },
-    { id: 'text', name: 'pubsub-mon tail (text)', command: process.execPath, args: [bin, 'tail', '-u', sb.url, PATTERN], isMessageLine: (l) => l.includes(`  ${CHANNEL}  (${PATTERN})  `), ours: true },
-    { id: 'cli', name: 'redis-cli --csv PSUBSCRIBE', command: 'redis-cli', args: ['-h', HOST, '-p', String(port), '--csv', 'PSUBSCRIBE', PATTERN], isMessageLine: (l) => l.startsWith('"pmessage",'), ours: false },
-    // The issue's own command line. A pipe costs redis-cli a write() per message to a reader that
-    // must keep up (measured here: about 100k/s through the pipe, 110 to 130k/s to /dev/null), so the
-    // peer is also measured as the issue runs it. Its lines cannot be counted: see measureOnce.
-    { id: 'cli-null', name: 'redis-cli --csv PSUBSCRIBE > /dev/null', command: 'redis-cli', args: ['-h', HOST, '-p', String(port), '--csv', 'PSUBSCRIBE', PATTERN], devNull: true, ours: false, onlyIn: 'max' },
+    { id: 'json', name: 'pubsub-mon tail --json | pipe', ...tail(true), isMessageLine: (l) => l.startsWith('{') && l.includes('"kind":"pmessage"') },
+    { id: 'text', name: 'pubsub-mon tail | pipe', ...tail(false), isMessageLine: (l) => l.includes(`  ${CHANNEL}  (${PATTERN})  `) },
+    { id: 'cli', name: 'redis-cli --csv PSUBSCRIBE | pipe', ...cli, isMessageLine: (l) => l.startsWith('"pmessage",') },
+    { id: 'json-null', name: 'pubsub-mon tail --json > /dev/null', ...tail(true), devNull: true },
+    { id: 'text-null', name: 'pubsub-mon tail > /dev/null', ...tail(false), devNull: true },
+    // At 200k/s redis-cli falls behind and the server cuts it off (see its pipe run): only max rate tells its speed.
+    { id: 'cli-null', name: 'redis-cli --csv PSUBSCRIBE > /dev/null', ...cli, devNull: true, onlyIn: 'max' },
   ];
   const scenarios = [
-    { id: 'paced', name: `${lib.formatRate(settings.rate)}`, rate: settings.rate, outputLimit: defaultPubsubLimit },
-    { id: 'max', name: 'max', rate: 0, outputLimit: MAX_RATE_OUTPUT_LIMIT },
+    { id: 'paced', name: `${lib.formatRate(settings.rate)}`, rate: settings.rate, messages: settings.messages, outputLimit: defaultPubsubLimit },
+    { id: 'max', name: 'max', rate: 0, messages: settings.maxMessages, outputLimit: MAX_RATE_OUTPUT_LIMIT },
   ];
 
   const started = performance.now();
@@ -217,6 +224,8 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
     }, 15_000, `${tool.name} to PSUBSCRIBE`);
 
     const cpuStart = { sub: processCpuMs(sub.child.pid), server: await serverCpuMs(admin), reader: readerCpuMs(), at: now() };
+    // The subscriber's CPU is read again at every sample: a process the server cuts off is gone from /proc by the end.
+    let subCpuEnd = { ms: cpuStart.sub, at: cpuStart.at };
     let maxOmem = 0;
     let vanished = false;
     let sampling = true;
@@ -225,16 +234,15 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
         const mine = (await pubsubClients(admin, lib).catch(() => undefined))?.find((c) => c.id === subscriberId);
         if (mine) maxOmem = Math.max(maxOmem, mine.omem ?? 0);
         else if (sampling && !sub.stopping) vanished = true;
+        const cpu = processCpuMs(sub.child.pid);
+        if (cpu !== undefined) subCpuEnd = { ms: cpu, at: now() };
         await sleep(SAMPLE_MS);
       }
     })();
 
-    const pub = await publish(resources.publisher, { rate: scenario.rate, count: settings.messages });
+    const pub = await publish(resources.publisher, { rate: scenario.rate, count: scenario.messages });
 
-    // Drained: everything arrived, or nothing more for SETTLE_MS, or the subscriber is gone.
     const drainStart = now();
-    let lastCount = -1;
-    let lastGrowth = now();
     // Writing to /dev/null: done when nothing is left on the way, neither queued in the server nor in
     // either end's socket buffer (Linux /proc/net/tcp; elsewhere the socket buffers are not seen).
     let emptyAt;
@@ -247,6 +255,9 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
       }
       await sleep(10);
     }
+    // Through the pipe: done when every message has been counted, nothing more came for SETTLE_MS, or the subscriber is gone.
+    let lastCount = -1;
+    let lastGrowth = now();
     while (!tool.devNull && sub.counter.messages < pub.accepted && !sub.exited && now() - lastGrowth < SETTLE_MS && now() - drainStart < MAX_DRAIN_MS) {
       if (sub.counter.messages !== lastCount) {
         lastCount = sub.counter.messages;
@@ -254,7 +265,9 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
       }
       await sleep(50);
     }
-    const cpuEnd = { sub: processCpuMs(sub.child.pid), server: await serverCpuMs(admin), reader: readerCpuMs(), at: now() };
+    const cpuEnd = { server: await serverCpuMs(admin), reader: readerCpuMs(), at: now() };
+    const subCpu = processCpuMs(sub.child.pid);
+    if (subCpu !== undefined) subCpuEnd = { ms: subCpu, at: cpuEnd.at };
     sampling = false;
     await sampler;
     const exitedEarly = sub.exited;
@@ -263,21 +276,34 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
 
     const c = sub.counter;
     const wallMs = cpuEnd.at - cpuStart.at;
-    const share = (a, b) => (a === undefined || b === undefined ? undefined : (b - a) / wallMs);
+    const share = (a, b, at = cpuEnd.at) => (a === undefined || b === undefined ? undefined : (b - a) / (at - cpuStart.at));
     const summary = tool.ours ? parseTailSummary(sub.stderr) : undefined;
     const notices = sub.stderr.split('\n').filter((l) => l.startsWith('pubsub-mon:') || (l !== '' && !tool.ours));
     const gaps = notices.filter((l) => /missed|gap|closed|reconnect|back after/i.test(l)).length;
     // tail writes a marker line to stdout for each gap and each resume, and says so on stderr.
     const markerLines = tool.ours ? notices.filter((l) => /until it is back are missed|is back after/.test(l)).length : 0;
-    const printed = tool.devNull ? undefined : Math.max(0, c.messages - markerLines);
+    // To /dev/null only tail can say what it printed (its summary); redis-cli cannot.
+    const printed = tool.devNull ? summary?.printed : Math.max(0, c.messages - markerLines);
+    const disconnected = Boolean(exitedEarly) || vanished || gaps > 0;
     const notes = [];
     if (exitedEarly) notes.push(`subscriber ended by itself (${exitedEarly})`);
     if (vanished) notes.push('its connection left the server during the run');
     if (gaps) notes.push(`${gaps} gap notice(s) on stderr`);
-    if (tool.devNull && emptyAt === undefined) notes.push('the server queue did not empty: no rate');
-    if (summary && summary.printed !== printed) notes.push(`its summary says ${summary.printed} printed, the pipe counted ${printed}`);
+    if (tool.devNull && emptyAt === undefined && !disconnected) notes.push(`the server queue did not empty within ${MAX_DRAIN_MS / 1000} s: no rate`);
+    if (tool.ours && !summary) notes.push('no summary line on stderr');
+    if (!tool.devNull && summary && summary.printed !== printed) notes.push(`its summary says ${summary.printed} printed, the pipe counted ${printed}`);
     if (pub.zeroReceivers) notes.push(`${pub.zeroReceivers} PUBLISH replies said 0 receivers`);
     if (pub.errors) notes.push(`${pub.errors} PUBLISH error replies`);
+    let printRate;
+    let lagMs;
+    if (tool.devNull) {
+      const window = emptyAt === undefined ? undefined : emptyAt - pub.firstWriteAt;
+      printRate = window === undefined ? undefined : ((printed ?? pub.accepted) * 1000) / window;
+      lagMs = emptyAt === undefined ? undefined : emptyAt - pub.lastReplyAt;
+    } else {
+      printRate = c.rate();
+      lagMs = c.lastAt === undefined || disconnected ? undefined : c.lastAt - pub.lastReplyAt;
+    }
     return {
       tool,
       scenario,
@@ -285,13 +311,13 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
       publishRate: pub.rate,
       publisherBehindMs: pub.maxBehindMs,
       printed,
-      printRate: tool.devNull ? (emptyAt === undefined ? undefined : (pub.accepted * 1000) / (emptyAt - pub.firstWriteAt)) : c.rate(),
+      printRate,
       lost: printed === undefined ? undefined : pub.accepted - printed,
-      lagMs: tool.devNull ? (emptyAt === undefined ? undefined : emptyAt - pub.lastReplyAt) : c.lastAt === undefined ? undefined : c.lastAt - pub.lastReplyAt,
+      lagMs,
       summary,
-      disconnected: Boolean(exitedEarly) || vanished || gaps > 0,
+      disconnected,
       maxOmem,
-      cpu: { sub: share(cpuStart.sub, cpuEnd.sub), server: share(cpuStart.server, cpuEnd.server), publisher: pub.cpuMs / wallMs, reader: share(cpuStart.reader, cpuEnd.reader) },
+      cpu: { sub: share(cpuStart.sub, subCpuEnd.ms, subCpuEnd.at), server: share(cpuStart.server, cpuEnd.server), publisher: pub.cpuMs / wallMs, reader: share(cpuStart.reader, cpuEnd.reader) },
       notices,
       notes,
     };
@@ -631,10 +657,12 @@ function report({ results, tools, scenarios, settings, version, defaultPubsubLim
   const fmtRatio = (v) => (v === undefined ? lib.UNKNOWN : `${v.toFixed(2)}x`);
 
   const out = [];
-  out.push(`pubsub-mon tail throughput benchmark: PSUBSCRIBE ${PATTERN}, PUBLISH ${CHANNEL} with ${PAYLOAD_BYTES}-byte payloads, ${lib.formatCount(settings.messages)} messages per run`);
-  out.push(`server: redis-server ${version}, standalone sandbox on loopback; ${settings.repeats} repeats, tools alternating order (A B C, C B A); took ${elapsedS.toFixed(0)} s`);
-  out.push(`scenarios: ${scenarios[0].name} paced open loop (client-output-buffer-limit ${defaultPubsubLimit}, the default); max = publisher writes as fast as the socket drains (limit raised to ${MAX_RATE_OUTPUT_LIMIT}, so printing is measured, not the cut-off)`);
-  out.push('pipe reader: this script reads each subscriber\'s stdout and counts lines (in place of `> /dev/null`); its CPU is the "reader" column');
+  out.push(`pubsub-mon tail throughput benchmark: PSUBSCRIBE ${PATTERN}, PUBLISH ${CHANNEL} with ${PAYLOAD_BYTES}-byte payloads; redis-server ${version}, standalone sandbox on loopback`);
+  out.push(`${settings.repeats} repeats, tools in alternating order (A B C ..., then reversed); took ${elapsedS.toFixed(0)} s`);
+  out.push(`scenario ${scenarios[0].name}: ${lib.formatCount(scenarios[0].messages)} messages per run, paced open loop; client-output-buffer-limit ${defaultPubsubLimit} (the default)`);
+  out.push(`scenario max: ${lib.formatCount(scenarios[1].messages)} messages per run, published as fast as the socket drains; limit raised to ${MAX_RATE_OUTPUT_LIMIT} so that printing is measured, not the cut-off`);
+  out.push('| pipe: this script is the reader of the subscriber\'s stdout and counts its lines (its CPU is the "reader" column);');
+  out.push('> /dev/null: stdout is /dev/null, as in the issue; tail\'s own stderr summary says what it printed, redis-cli\'s lines cannot be counted');
   out.push('');
 
   const header = ['scenario', 'run', 'tool', 'published/s', 'printed/s', 'printed', 'lost', 'tail drops', 'lag', 'vs redis-cli', 'vs >/dev/null'];
@@ -653,10 +681,10 @@ function report({ results, tools, scenarios, settings, version, defaultPubsubLim
   ]);
   out.push(...table([header, ...rows]));
   out.push('');
-  out.push('printed/s: lines per second from the first to the last line read from the pipe; lost = PUBLISHes accepted - lines printed;');
-  out.push('tail drops: what tail\'s stderr summary counts as dropped (its output queue was full); lag: last line read - last PUBLISH answered;');
-  out.push('> /dev/null: the issue\'s command line; its lines cannot be counted, so printed/s = PUBLISHes accepted / (first PUBLISH -> nothing left in the');
-  out.push('server\'s queue for it nor in either socket buffer), and lag = that moment - last PUBLISH answered; ratios are against redis-cli in the same repeat');
+  out.push('| pipe: printed/s = lines per second from the first to the last line read; lag = last line read - last PUBLISH answered');
+  out.push('> /dev/null: printed/s = printed (tail\'s summary; for redis-cli, PUBLISHes accepted) / (first PUBLISH -> nothing left for the subscriber');
+  out.push('  in the server\'s queue nor in either socket buffer); lag = that moment - last PUBLISH answered');
+  out.push('lost = PUBLISHes accepted - printed; tail drops = what tail\'s summary counts as dropped (its output queue was full); ratios: same repeat');
   out.push('');
 
   const cpuHeader = ['scenario', 'run', 'tool', 'subscriber CPU', 'redis-server CPU', 'publisher CPU', 'reader CPU', 'server queue max', 'publisher late'];
