@@ -68,7 +68,9 @@ export class FrameBatch {
     const at = this.used;
     const end = at + template.length;
     if (end > this.buf.length) this.grow(end);
-    template.copy(this.buf, at);
+    // TypedArray#set rather than Buffer#copy: the latter validates its arguments in JS on each call
+    // and measured about twice as slow for frames of a few hundred bytes on Node 20.
+    this.buf.set(template, at);
     this.used = end;
     return at;
   }

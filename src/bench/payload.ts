@@ -42,9 +42,36 @@ export function checkPayloadSize(size: number): void {
   }
 }
 
+// Byte stores and loads instead of Buffer#writeUInt32LE/readUInt32LE: on Node 20 those validate their
+// arguments on every call, and measured 7-10x slower per header (about 150 ns against 20 ns to stamp one).
+
+function putU16(buf: Buffer, at: number, v: number): void {
+  buf[at] = v;
+  buf[at + 1] = v >>> 8;
+}
+
+/** `v` must be an integer in [0, 2^32): typed-array stores keep the low 8 bits of each shifted value. */
+function putU32(buf: Buffer, at: number, v: number): void {
+  buf[at] = v;
+  buf[at + 1] = v >>> 8;
+  buf[at + 2] = v >>> 16;
+  buf[at + 3] = v >>> 24;
+}
+
+// The loads use `!`: callers check isBenchPayload() first, so every index is inside the buffer.
+function getU16(buf: Buffer, at: number): number {
+  return buf[at]! | (buf[at + 1]! << 8);
+}
+
+/** The top byte is multiplied, not shifted, so the result stays unsigned. */
+function getU32(buf: Buffer, at: number): number {
+  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16)) + buf[at + 3]! * 0x1000000;
+}
+
 /**
- * Writes the header at `buf[offset]`. `seq` and `intendedNs` must be non-negative integers below 2^53;
- * nothing is checked here beyond what writeUInt* does, because this runs once per message.
+ * Writes the header at `buf[offset]`. `publisher` must fit 16 bits, `channel` 32, and `seq` and
+ * `intendedNs` must be non-negative integers below 2^53; none of this is checked, because this runs
+ * once per message: validate the configuration once, before the loop.
  */
 export function writeHeader(
   buf: Buffer,
@@ -54,16 +81,16 @@ export function writeHeader(
   seq: number,
   intendedNs: number,
 ): void {
-  buf.writeUInt16LE(PAYLOAD_MAGIC, offset);
-  buf.writeUInt16LE(publisher, offset + 2);
-  buf.writeUInt32LE(channel, offset + 4);
+  putU16(buf, offset, PAYLOAD_MAGIC);
+  putU16(buf, offset + 2, publisher);
+  putU32(buf, offset + 4, channel);
   // Division instead of >>> 32 because bitwise operators truncate to 32 bits.
   const seqHigh = Math.floor(seq / TWO_32);
-  buf.writeUInt32LE(seq - seqHigh * TWO_32, offset + 8);
-  buf.writeUInt32LE(seqHigh, offset + 12);
+  putU32(buf, offset + 8, seq - seqHigh * TWO_32);
+  putU32(buf, offset + 12, seqHigh);
   const nsHigh = Math.floor(intendedNs / TWO_32);
-  buf.writeUInt32LE(intendedNs - nsHigh * TWO_32, offset + 16);
-  buf.writeUInt32LE(nsHigh, offset + 20);
+  putU32(buf, offset + 16, intendedNs - nsHigh * TWO_32);
+  putU32(buf, offset + 20, nsHigh);
 }
 
 /** True when `buf` (from `at`) is long enough for a header and starts with the magic. */
@@ -74,19 +101,19 @@ export function isBenchPayload(buf: Buffer, at = 0): boolean {
 // The readers below assume isBenchPayload() was checked: they do no bounds checks of their own.
 
 export function readPublisher(buf: Buffer, at = 0): number {
-  return buf.readUInt16LE(at + 2);
+  return getU16(buf, at + 2);
 }
 
 export function readChannel(buf: Buffer, at = 0): number {
-  return buf.readUInt32LE(at + 4);
+  return getU32(buf, at + 4);
 }
 
 export function readSeq(buf: Buffer, at = 0): number {
-  return buf.readUInt32LE(at + 12) * TWO_32 + buf.readUInt32LE(at + 8);
+  return getU32(buf, at + 12) * TWO_32 + getU32(buf, at + 8);
 }
 
 export function readIntendedNs(buf: Buffer, at = 0): number {
-  return buf.readUInt32LE(at + 20) * TWO_32 + buf.readUInt32LE(at + 16);
+  return getU32(buf, at + 20) * TWO_32 + getU32(buf, at + 16);
 }
 
 export interface PayloadHeader {

@@ -13,7 +13,7 @@ import { parseOutputBufferLimits } from '../redis/config.js';
 import { slotOwners } from '../redis/merge.js';
 import { keyHashSlot } from '../redis/slot.js';
 import { PubsubMonError, ServerError, UsageError } from '../errors.js';
-import { createLatencyHistogram, decodeHistogram, summarize } from '../stats/histogram.js';
+import { createLatencyHistogram, decodeHistogram, encodeHistogram, summarize } from '../stats/histogram.js';
 import type { Histogram } from 'hdr-histogram-js';
 import { combinationProblem, type BenchConfig, type ServerFacts } from './config.js';
 import { makePlan, type BenchPlan } from './plan.js';
@@ -437,7 +437,7 @@ function assemble(a: AssembleInput): BenchOutcome {
     deliveryRate: received / windowSec,
     elapsedMs: windowSec * 1000,
     ...(latency ? { latency } : {}),
-    ...(histogram ? { histogramEncoded: subscribers.length === 1 ? subscribers[0]!.histogram : undefined } : {}),
+    ...(histogram ? { histogramEncoded: encodeHistogram(histogram) } : {}),
     timeseries,
     server,
     incomplete,

@@ -84,7 +84,7 @@ export interface BenchResult {
 
 export interface RenderBenchOptions {
   color: boolean;
-  /** Terminal columns, for the width of the distribution bars. */
+  /** Terminal columns: the header line breaks to fit and the distribution bars narrow. Absent: nothing is fitted. */
   width?: number;
 }
 
@@ -144,7 +144,14 @@ function msText(ms: number): string {
   return formatMicros(ms * 1000);
 }
 
-function headerLine(r: BenchResult, p: Palette): string {
+const TITLE = 'pubsub-mon bench';
+const SEPARATOR = ' · ';
+
+/**
+ * Parts joined by ` · ` on one line, as wide as it gets (about 170 columns): kept whole when the
+ * width is unknown (not a terminal, so nothing wraps it), broken between parts to fit a terminal.
+ */
+function headerLine(r: BenchResult, p: Palette, width: number | undefined): string {
   const topology = `${r.topology}, ${plural(r.nodes, 'node')}`;
   const flow =
     `${PUBLISH_COMMAND[r.mode]} → ${SUBSCRIBE_COMMAND[r.subscribe]}` +
@@ -156,8 +163,8 @@ function headerLine(r: BenchResult, p: Palette): string {
         ? msText(r.durationMs)
         : UNKNOWN;
   const warmup = r.warmupMs > 0 ? ` + ${msText(r.warmupMs)} warm-up` : '';
-  return [
-    p.bold('pubsub-mon bench'),
+  const parts = [
+    TITLE,
     escapeControl(r.target),
     topology,
     flow,
@@ -167,7 +174,21 @@ function headerLine(r: BenchResult, p: Palette): string {
     plural(r.subscribers, 'subscriber'),
     plural(r.threads, 'thread'),
     length + warmup,
-  ].join(' · ');
+  ];
+  const lines: string[] = [];
+  let line = '';
+  for (const part of parts) {
+    const joined = line === '' ? part : line + SEPARATOR + part;
+    if (width !== undefined && line !== '' && Array.from(joined).length > width) {
+      lines.push(line);
+      line = part;
+    } else {
+      line = joined;
+    }
+  }
+  lines.push(line);
+  // The title is painted last so that measuring widths above only ever sees plain text.
+  return lines.join('\n').replace(TITLE, p.bold(TITLE));
 }
 
 /** A count that is bad news when above zero. */
@@ -325,7 +346,7 @@ function serverSection(r: BenchResult, p: Palette): string {
 export function renderBenchReport(r: BenchResult, opts: RenderBenchOptions): string {
   const p = makePalette(opts.color);
   const sections = [
-    headerLine(r, p),
+    headerLine(r, p, opts.width),
     summarySection(r, p),
     verifiedLine(r, p),
     latencySection(r, p),

@@ -18,9 +18,11 @@ function isKnown(n: number | undefined): n is number {
 
 /** Three significant digits, but never more decimals than two (`1.23`, `45.6`, `789`). */
 function threeDigits(v: number): string {
-  if (v < 10) return v.toFixed(2);
-  if (v < 100) return v.toFixed(1);
-  return v.toFixed(0);
+  // Decide on the rounded text: 9.999 is `10.0`, not `10.00`; 99.98 is `100`, not `100.0`.
+  let text = v.toFixed(2);
+  if (Number(text) >= 10) text = v.toFixed(1);
+  if (Number(text) >= 100) text = v.toFixed(0);
+  return text;
 }
 
 /**

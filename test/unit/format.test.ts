@@ -101,3 +101,12 @@ describe('formatPercent', () => {
     expect(formatPercent(n)).toBe(text);
   });
 });
+
+describe('rounding at decade edges', () => {
+  it('decides the decimals on the rounded value', () => {
+    expect(formatRate(99998.7)).toBe('100 k/s');
+    expect(formatRate(9999.876)).toBe('10.0 k/s');
+    expect(formatRate(9.999)).toBe('10.0/s');
+    expect(formatCount(99.96)).toBe('100');
+  });
+});
