@@ -177,27 +177,57 @@ function jsonString(s: string): string {
 export function makeJsonFormatter(opts: JsonLineOptions): TailFormatter {
   const ts = cachedTime(isoTime);
   const { maxPayload } = opts;
+  // Nodes, patterns and channels repeat from message to message: encode each once.
+  const nodes = new Map<string, string>();
+  const names = new NameCache();
 
   return (m) => {
-    let line = `{"ts":"${ts(m.receivedAt)}","node":${jsonString(m.node)},"kind":"${m.kind}","pattern":`;
-    if (m.pattern === undefined) {
-      line += 'null';
-    } else if (isUtf8(m.pattern)) {
-      line += jsonString(m.pattern.toString('utf8'));
-    } else {
-      line += `"${m.pattern.toString('base64')}","pattern_encoding":"base64"`;
-    }
+    let node = nodes.get(m.node);
+    if (node === undefined) nodes.set(m.node, (node = jsonString(m.node)));
+    let line = `{"ts":"${ts(m.receivedAt)}","node":${node},"kind":"${m.kind}","pattern":`;
+    line += m.pattern === undefined ? 'null' : names.get(m.pattern, 'pattern_encoding');
     line += ',"channel":';
-    if (isUtf8(m.channel)) line += jsonString(m.channel.toString('utf8'));
-    else line += `"${m.channel.toString('base64')}","channel_encoding":"base64"`;
+    line += names.get(m.channel, 'channel_encoding');
 
     const { body, cut } = cutPayload(m.payload, maxPayload);
-    if (isUtf8(body)) line += `,"payload":${jsonString(body.toString('utf8'))},"encoding":"utf8"`;
+    if (isPlainAscii(body)) line += `,"payload":"${body.toString('latin1')}","encoding":"utf8"`;
+    else if (isUtf8(body)) line += `,"payload":${jsonString(body.toString('utf8'))},"encoding":"utf8"`;
     else line += `,"payload":"${body.toString('base64')}","encoding":"base64"`;
     line += `,"bytes":${m.payload.length}`;
     if (cut > 0) line += ',"truncated":true';
     return `${line}}\n`;
   };
+}
+
+/**
+ * True for printable ASCII without `"` or `\`: such bytes are their own JSON string body, so the
+ * common payload skips the UTF-8 check, JSON.stringify and the terminal-safety pass.
+ */
+function isPlainAscii(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/** The JSON value of a channel or pattern (text, or base64 plus its encoding field), cached by its bytes. */
+class NameCache {
+  private readonly map = new Map<string, string>();
+  private static readonly LIMIT = 4096;
+
+  get(name: Buffer, encodingField: string): string {
+    // latin1 maps bytes to characters one to one, so it is an exact (and cheap) key for the bytes.
+    const key = name.toString('latin1');
+    let value = this.map.get(key);
+    if (value === undefined) {
+      value = isUtf8(name) ? jsonString(name.toString('utf8')) : `"${name.toString('base64')}","${encodingField}":"base64"`;
+      // Many distinct names (one per user, say) would grow it without end: start over instead.
+      if (this.map.size >= NameCache.LIMIT) this.map.clear();
+      this.map.set(key, value);
+    }
+    return value;
+  }
 }
 
 type Getter = (m: TailMessage) => string;
