@@ -1,12 +1,12 @@
 // The result of `pubsub-mon bench`, rendered as a report for people or as the stable JSON shape.
 
-import Table from 'cli-table3';
 import {
   decodeHistogram,
   logBuckets,
   type LatencyBucket,
   type LatencySummary,
 } from '../stats/histogram.js';
+import { renderTable, type Align, type Cell } from './table.js';
 import { makePalette, type Paint, type Palette } from './color.js';
 import { escapeControl } from './escape.js';
 import { formatBytes, formatCount, formatMicros, formatPercent, formatRate, UNKNOWN } from './format.js';
@@ -86,47 +86,6 @@ export interface RenderBenchOptions {
   color: boolean;
   /** Terminal columns: the header line breaks to fit and the distribution bars narrow. Absent: nothing is fitted. */
   width?: number;
-}
-
-type Align = 'left' | 'right';
-
-interface Cell {
-  text: string;
-  paint?: Paint;
-}
-
-const NO_BORDER = {
-  top: '',
-  'top-mid': '',
-  'top-left': '',
-  'top-right': '',
-  bottom: '',
-  'bottom-mid': '',
-  'bottom-left': '',
-  'bottom-right': '',
-  left: '',
-  'left-mid': '',
-  mid: '',
-  'mid-mid': '',
-  right: '',
-  'right-mid': '',
-  middle: '  ',
-};
-
-function renderTable(head: string[] | undefined, aligns: Align[], rows: Cell[][], p: Palette): string {
-  const table = new Table({
-    head: head ? head.map((h) => p.bold(h)) : [],
-    chars: NO_BORDER,
-    // Empty style lists keep cli-table3 from adding colours of its own, even when ours are off.
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-    colAligns: aligns,
-  });
-  for (const row of rows) table.push(row.map((c) => (c.paint ? c.paint(c.text) : c.text)));
-  return table
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n');
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {

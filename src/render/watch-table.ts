@@ -1,7 +1,7 @@
 // Renders one `watch` snapshot: as tables for people, or as the stable JSON shape for machines.
 
-import Table from 'cli-table3';
 import type { ChannelRow, NodeRow, OutputBufferLimit, Snapshot } from '../redis/types.js';
+import { renderTable, type Align, type Cell } from './table.js';
 import { makePalette, type Paint, type Palette } from './color.js';
 import { escapeControl } from './escape.js';
 import { formatBytes, formatCount, formatRate, UNKNOWN } from './format.js';
@@ -22,38 +22,11 @@ const MIN_NAME_WIDTH = 16;
 const COLUMN_GAP = '  ';
 const ELLIPSIS = '…';
 
-type Align = 'left' | 'right';
-
-/** A cell is measured by its plain text and painted afterwards, so ANSI codes never count as width. */
-interface Cell {
-  text: string;
-  paint?: Paint;
-  /** Columns this cell covers (the error of a node that is down). */
-  span?: number;
-}
-
 interface Column {
   head: string;
   align: Align;
 }
 
-const NO_BORDER = {
-  top: '',
-  'top-mid': '',
-  'top-left': '',
-  'top-right': '',
-  bottom: '',
-  'bottom-mid': '',
-  'bottom-left': '',
-  'bottom-right': '',
-  left: '',
-  'left-mid': '',
-  mid: '',
-  'mid-mid': '',
-  right: '',
-  'right-mid': '',
-  middle: COLUMN_GAP,
-};
 
 /** Cuts `s` to at most `max` code points, marking the cut; never splits a surrogate pair. */
 export function truncate(s: string, max: number): string {
@@ -87,27 +60,8 @@ function spannedWidth(widths: number[], from: number, span: number, gap = COLUMN
   return total;
 }
 
-function renderTable(columns: Column[], rows: Cell[][], p: Palette): string {
-  const table = new Table({
-    head: columns.map((c) => p.bold(c.head)),
-    chars: NO_BORDER,
-    // Empty style lists keep cli-table3 from adding colours of its own, even when ours are off.
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-    colAligns: columns.map((c) => c.align),
-  });
-  for (const row of rows) {
-    table.push(
-      row.map((cell) => {
-        const content = cell.paint ? cell.paint(cell.text) : cell.text;
-        return cell.span && cell.span > 1 ? { content, colSpan: cell.span, hAlign: 'left' as const } : content;
-      }),
-    );
-  }
-  return table
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n');
+function renderColumns(columns: Column[], rows: Cell[][], p: Palette): string {
+  return renderTable(columns.map((c) => c.head), columns.map((c) => c.align), rows, p);
 }
 
 function pad2(n: number): string {
@@ -178,7 +132,7 @@ function channelSection(s: Snapshot, opts: RenderSnapshotOptions, p: Palette): s
         if (name) name.text = truncate(name.text, nameMax);
       }
     }
-    lines.push(renderTable(columns, rows, p));
+    lines.push(renderColumns(columns, rows, p));
   }
   if (s.patternsPresent) {
     // NUMSUB leaves pattern subscribers out, so SUBSCRIBERS alone can understate who hears a channel.
@@ -263,7 +217,7 @@ function nodeSection(s: Snapshot, p: Palette): string {
     const error = row[DOWN_ERROR_FROM];
     if (error?.span !== undefined) error.text = truncate(error.text, room);
   }
-  return renderTable(NODE_COLUMNS, rows, p);
+  return renderColumns(NODE_COLUMNS, rows, p);
 }
 
 /**
