@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { runWithCleanup } from './lib/harness.js';
 import { Redis } from 'ioredis';
 
 const HOST = '127.0.0.1';
@@ -73,34 +74,16 @@ async function main() {
     process.exit(2);
   }
   const resources = { sandboxStarting: undefined, sandbox: undefined, admin: undefined, children: new Set(), aborted: false };
-  let cleaning;
-  const cleanup = () => (cleaning ??= releaseAll(resources));
-  let abortCode;
-  const abort = async (why, code) => {
-    if (abortCode !== undefined) return;
-    abortCode = code;
-    resources.aborted = true;
-    process.stderr.write(`bench-peers: ${why}; cleaning up\n`);
-    await cleanup();
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void abort('interrupted', 130));
-  process.once('SIGTERM', () => void abort('terminated', 143));
-  const watchdog = setTimeout(() => void abort(`still running after ${WATCHDOG_MS / 1000} s`, 1), WATCHDOG_MS);
-  watchdog.unref();
-
-  let exitCode = 1;
-  try {
-    const lib = await importLibrary();
-    exitCode = await run(settings, lib, resources);
-  } catch (err) {
-    if (abortCode === undefined) process.stderr.write(`bench-peers: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    exitCode = 1;
-  } finally {
-    await cleanup();
-    clearTimeout(watchdog);
-  }
-  process.exit(abortCode ?? exitCode);
+  await runWithCleanup({
+    name: 'bench-peers',
+    watchdogMs: WATCHDOG_MS,
+    resources,
+    release: releaseAll,
+    body: async () => {
+      const lib = await importLibrary();
+      return run(settings, lib, resources);
+    },
+  });
 }
 
 function parseSettings(argv) {

@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { runWithCleanup } from './lib/harness.js';
 import { Redis } from 'ioredis';
 
 const PUBLISHER_CHILD_FLAG = '--publisher-child';
@@ -75,33 +76,15 @@ async function main() {
   const lib = await importLibrary();
 
   const resources = { sandboxStarting: undefined, sandbox: undefined, admin: undefined, publisher: undefined, subscriber: undefined };
-  let cleaning;
-  const cleanup = () => (cleaning ??= releaseAll(resources));
-  let abortCode;
-  const abort = async (why, code) => {
-    if (abortCode !== undefined) return;
-    abortCode = code;
-    resources.aborted = true;
-    process.stderr.write(`bench-tail: ${why}; cleaning up\n`);
-    await cleanup();
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void abort('interrupted', 130));
-  process.once('SIGTERM', () => void abort('terminated', 143));
-  const watchdog = setTimeout(() => void abort(`still running after ${WATCHDOG_MS / 1000} s`, 1), WATCHDOG_MS);
-  watchdog.unref();
-
-  let exitCode = 1;
-  try {
-    exitCode = await run(settings, lib, resources);
-  } catch (err) {
-    if (abortCode === undefined) process.stderr.write(`bench-tail: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    exitCode = 1;
-  } finally {
-    await cleanup();
-    clearTimeout(watchdog);
-  }
-  process.exit(abortCode ?? exitCode);
+  await runWithCleanup({
+    name: 'bench-tail',
+    watchdogMs: WATCHDOG_MS,
+    resources,
+    release: releaseAll,
+    body: async () => {
+      return run(settings, lib, resources);
+    },
+  });
 }
 
 function parseSettings(argv) {

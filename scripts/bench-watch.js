@@ -12,6 +12,7 @@
 import { fork, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { runWithCleanup } from './lib/harness.js';
 import { Redis } from 'ioredis';
 
 const SUBSCRIBER_CHILD_FLAG = '--subscriber-child';
@@ -49,34 +50,15 @@ async function main() {
   const lib = await importLibrary();
 
   const resources = { sandboxStarting: undefined, sandbox: undefined, admin: undefined, child: undefined, monitors: [] };
-  let cleaning;
-  const cleanup = () => (cleaning ??= releaseAll(resources));
-  // Once aborting, whatever the run was doing fails as the servers go away: that is not news.
-  let abortCode;
-  const abort = async (why, code) => {
-    if (abortCode !== undefined) return;
-    abortCode = code;
-    resources.aborted = true;
-    process.stderr.write(`bench-watch: ${why}; cleaning up\n`);
-    await cleanup();
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void abort('interrupted', 130));
-  process.once('SIGTERM', () => void abort('terminated', 143));
-  const watchdog = setTimeout(() => void abort(`still running after ${WATCHDOG_MS / 1000} s`, 1), WATCHDOG_MS);
-  watchdog.unref();
-
-  let exitCode = 1;
-  try {
-    exitCode = await run(settings, lib, resources);
-  } catch (err) {
-    if (abortCode === undefined) process.stderr.write(`bench-watch: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    exitCode = 1;
-  } finally {
-    await cleanup();
-    clearTimeout(watchdog);
-  }
-  process.exit(abortCode ?? exitCode);
+  await runWithCleanup({
+    name: 'bench-watch',
+    watchdogMs: WATCHDOG_MS,
+    resources,
+    release: releaseAll,
+    body: async () => {
+      return run(settings, lib, resources);
+    },
+  });
 }
 
 function parseSettings(argv) {
