@@ -142,7 +142,8 @@ export class PublisherLoop {
   private flush(): void {
     for (const conn of this.conns) {
       if (conn.batch.length === 0) continue;
-      conn.socket.write(conn.batch.take());
+      const { data, done } = conn.batch.takeForWrite();
+      conn.socket.write(data, done);
     }
   }
 

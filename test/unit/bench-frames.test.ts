@@ -167,3 +167,27 @@ describe('countReplies', () => {
     expect(state.errorSamples).toEqual(['ERR half done']);
   });
 });
+
+describe('FrameBatch slab reuse', () => {
+  // Slabs of 8 KiB or more: smaller ones come from Node's shared buffer pool and share memory anyway.
+  const chunk = (c: string) => Buffer.alloc(5000, c);
+  it('reuses a slab once every write that held it is done, and not before', () => {
+    const batch = new FrameBatch(8192);
+    batch.append(chunk('a'));
+    const first = batch.takeForWrite();
+    const firstSlab = first.data.buffer;
+    batch.append(chunk('b')); // does not fit: moves to a second slab
+    const second = batch.takeForWrite();
+    expect(second.data.buffer).not.toBe(firstSlab);
+    batch.append(chunk('c')); // the first slab is still being written: a third slab
+    const third = batch.takeForWrite();
+    expect(third.data.buffer).not.toBe(firstSlab);
+    expect(first.data.equals(chunk('a'))).toBe(true);
+    first.done();
+    batch.append(chunk('d')); // now the first slab is free again
+    expect(batch.view().buffer).toBe(firstSlab);
+    expect(batch.view().equals(chunk('d'))).toBe(true);
+    expect(second.data.equals(chunk('b'))).toBe(true);
+    expect(third.data.equals(chunk('c'))).toBe(true);
+  });
+});
