@@ -18,8 +18,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import { runWithCleanup } from './lib/harness.js';
+import { parseNumberOptions, runWithCleanup } from './lib/harness.js';
 import { Redis } from 'ioredis';
 
 const HOST = '127.0.0.1';
@@ -87,16 +86,7 @@ async function main() {
 }
 
 function parseSettings(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type, default: o.default }])), strict: true }));
-  } catch (err) {
-    const help = Object.entries(OPTIONS).map(([k, o]) => `  --${k} N  ${o.describe} (default ${o.default})`).join('\n');
-    return new Error(`${err instanceof Error ? err.message : String(err)}\n${help}`);
-  }
-  const rounds = Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1) return new Error(`--rounds must be a whole number from 1, got ${values.rounds}`);
-  return { rounds };
+  return parseNumberOptions(argv, OPTIONS);
 }
 
 async function importLibrary() {

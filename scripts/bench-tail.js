@@ -20,8 +20,7 @@ import { fork, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import { runWithCleanup } from './lib/harness.js';
+import { parseNumberOptions, runWithCleanup } from './lib/harness.js';
 import { Redis } from 'ioredis';
 
 const PUBLISHER_CHILD_FLAG = '--publisher-child';
@@ -88,19 +87,7 @@ async function main() {
 }
 
 function parseSettings(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type, default: o.default }])), strict: true }));
-  } catch (err) {
-    const help = Object.entries(OPTIONS).map(([k, o]) => `  --${k} N  ${o.describe} (default ${o.default})`).join('\n');
-    return new Error(`${err instanceof Error ? err.message : String(err)}\n${help}`);
-  }
-  const settings = { repeats: Number(values.repeats), messages: Number(values.messages), maxMessages: Number(values['max-messages']), rate: Number(values.rate) };
-  for (const name of Object.keys(OPTIONS)) {
-    const v = Number(values[name]);
-    if (!Number.isInteger(v) || v < 1) return new Error(`--${name} must be a whole number from 1, got ${values[name]}`);
-  }
-  return settings;
+  return parseNumberOptions(argv, OPTIONS);
 }
 
 async function importLibrary() {

@@ -11,8 +11,7 @@
 // Exit code: 0 when the counts match and the goal holds, 1 otherwise (or on any error).
 import { fork, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import { runWithCleanup } from './lib/harness.js';
+import { parseNumberOptions, runWithCleanup } from './lib/harness.js';
 import { Redis } from 'ioredis';
 
 const SUBSCRIBER_CHILD_FLAG = '--subscriber-child';
@@ -30,8 +29,8 @@ const HOST = '127.0.0.1';
 
 const OPTIONS = {
   runs: { type: 'string', default: '10', describe: 'measured runs per tool (after one warm-up run each)' },
-  channels: { type: 'string', default: '10000', describe: 'classic channels to create' },
-  'shard-channels': { type: 'string', default: '1000', describe: 'shard channels to create' },
+  channels: { type: 'string', default: '10000', min: 0, describe: 'classic channels to create' },
+  'shard-channels': { type: 'string', default: '1000', min: 0, describe: 'shard channels to create' },
 };
 
 if (process.argv.includes(SUBSCRIBER_CHILD_FLAG)) runSubscriberChild();
@@ -62,18 +61,7 @@ async function main() {
 }
 
 function parseSettings(argv) {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type, default: o.default }])), strict: true }));
-  } catch (err) {
-    const help = Object.entries(OPTIONS).map(([k, o]) => `  --${k} N  ${o.describe} (default ${o.default})`).join('\n');
-    return new Error(`${err instanceof Error ? err.message : String(err)}\n${help}`);
-  }
-  const settings = { runs: Number(values.runs), channels: Number(values.channels), shardChannels: Number(values['shard-channels']) };
-  for (const [name, v] of Object.entries(settings)) {
-    if (!Number.isInteger(v) || v < 0 || (name === 'runs' && v < 1)) return new Error(`--${name} must be a whole number${name === 'runs' ? ' from 1' : ''}, got ${v}`);
-  }
-  return settings;
+  return parseNumberOptions(argv, OPTIONS);
 }
 
 async function importLibrary() {

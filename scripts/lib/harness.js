@@ -1,4 +1,5 @@
 // What every benchmark script needs around its measurements: cleanup on every exit path, Ctrl-C, a watchdog.
+import { parseArgs } from 'node:util';
 
 /**
  * Runs `body(resources)` and exits the process with its exit code. Whatever way the script ends
@@ -34,4 +35,26 @@ export async function runWithCleanup({ name, watchdogMs, resources, release, bod
     clearTimeout(watchdog);
   }
   process.exit(abortCode ?? exitCode);
+}
+
+/**
+ * Parses `--name N` options declared as `{ name: { default, describe, min } }` into whole numbers,
+ * keyed by camelCase name. Returns an Error (with the options listed) instead of throwing.
+ */
+export function parseNumberOptions(argv, options) {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: Object.fromEntries(Object.keys(options).map((k) => [k, { type: 'string', default: String(options[k].default) }])), strict: true }));
+  } catch (err) {
+    const help = Object.entries(options).map(([k, o]) => `  --${k} N  ${o.describe} (default ${o.default})`).join('\n');
+    return new Error(`${err instanceof Error ? err.message : String(err)}\n${help}`);
+  }
+  const out = {};
+  for (const [name, o] of Object.entries(options)) {
+    const v = Number(values[name]);
+    const min = o.min ?? 1;
+    if (!Number.isInteger(v) || v < min) return new Error(`--${name} must be a whole number from ${min}, got ${values[name]}`);
+    out[name.replace(/-([a-z])/g, (_m, c) => c.toUpperCase())] = v;
+  }
+  return out;
 }

@@ -1,4 +1,7 @@
 // bench against real servers: delivery, loss, cut-off subscribers, error replies, sharded routing.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { keyHashSlot } from '../../src/redis/slot.js';
@@ -89,6 +92,24 @@ describe('bench on a standalone server', () => {
     consistent(doc);
     expect(doc.lost).toBeGreaterThan(1000);
     expect(doc.incomplete.join(' ')).toMatch(/subscriber \d on 127\.0\.0\.1:\d+ was disconnected/);
+  });
+
+  it('writes the HdrHistogram percentile distribution with --hdr-out', async () => {
+    const file = path.join(os.tmpdir(), `pubsub-mon-hdr-${process.pid}.txt`);
+    try {
+      const { code, doc } = await bench(sb.url, '--messages', '2000', '--warmup', '0', '--hdr-out', file);
+      expect(code).toBe(0);
+      const text = fs.readFileSync(file, 'utf8');
+      expect(text).toMatch(/^\s+Value\s+Percentile\s+TotalCount\s+1\/\(1-Percentile\)/);
+      expect(text).toMatch(/#\[Mean\s+=/);
+      expect(text).toMatch(/#\[Max\s+=/);
+      expect(text).toMatch(new RegExp(`Total count\\s+=\\s+${doc.received}\\b`));
+      // Values are in milliseconds for the plotting tools: the last value is the max in ms.
+      const max = Number(/#\[Max\s+=\s+([\d.]+)/.exec(text)![1]);
+      expect(max).toBeCloseTo(doc.latency_us!.max / 1000, 1);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 
   it('refuses impossible combinations and sizes with one line', async () => {

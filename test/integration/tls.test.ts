@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { findFreePorts } from '../../src/sandbox/ports.js';
-import { runCli, stackTraceLines } from '../helpers/cli.js';
+import { RunningCli, runCli, stackTraceLines } from '../helpers/cli.js';
 
 interface WatchJson { mode: string; nodes: Array<{ address: string; up: boolean; error?: string }> }
 
@@ -148,5 +148,36 @@ describe('TLS with client certificates required (--tls-auth-clients yes)', () =>
     expect(r.code).toBe(1);
     expectOneCleanLine(r.stderr);
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('tail and bench over TLS (their own sockets, not ioredis)', () => {
+  const mtls = () => ['--cacert', file('ca.pem'), '--cert', file('client.pem'), '--key', file('client-key.pem')];
+
+  it('bench publishes and subscribes with client certificates, from its worker threads', async () => {
+    const r = await runCli(['bench', '-u', mtlsUrl(), ...mtls(), '--messages', '500', '--warmup', '0', '--json'], { timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { published: number; received: number; lost: number };
+    expect(doc).toMatchObject({ published: 500, received: 500, lost: 0 });
+  });
+
+  it('tail hears a message over rediss://', async () => {
+    const tail = new RunningCli(['tail', '-u', mtlsUrl(), ...mtls(), '--json', '--count', '1', '--timeout', '20s']);
+    try {
+      // bench's messages go to channels only it knows the names of; tail's default * hears them.
+      let code: number | null = null;
+      for (let i = 0; i < 20 && code === null; i++) {
+        await runCli(['bench', '-u', mtlsUrl(), ...mtls(), '--messages', '5', '--warmup', '0', '-S', '0', '--json'], { timeoutMs: 30_000 });
+        if (tail.lines().length > 0) break;
+      }
+      code = await tail.interruptAfterExit(20_000);
+      expect(code).toBe(0);
+      const line = JSON.parse(tail.lines()[0]!) as { kind: string; channel: string; encoding: string };
+      expect(line.kind).toBe('pmessage');
+      expect(line.channel).toMatch(/^pubsub-mon:bench:/);
+      expect(line.encoding).toBe('base64');
+    } finally {
+      await tail.interrupt();
+    }
   });
 });
