@@ -260,7 +260,8 @@ export async function runBench(target: ConnectionTarget, config: BenchConfig, ho
 
     // While it runs: the live line, and the subscribers' output buffers on the server.
     let peakOmem: number | undefined;
-    const series: BenchTimePoint[] = [];
+    // Live p99 per second of the run: each 1 s progress tick is credited to the second it mostly covers.
+    const p99BySecond: number[] = [];
     let lastSent = 0;
     let lastReceived = 0;
     let lastTick = Date.now();
@@ -281,7 +282,7 @@ export async function runBench(target: ConnectionTarget, config: BenchConfig, ho
         lag: Math.max(0, Math.round(sent * subsPerMessage - received)),
         ...(p99Us !== undefined ? { p99Us } : {}),
       };
-      if (hrNow() >= timing.measureFromNs) series.push({ second: series.length + 1, sent: sent - lastSent, received: received - lastReceived, ...(p99Us !== undefined ? { p99Us } : {}) });
+      if (p99Us !== undefined && p.elapsedMs >= 500) p99BySecond[Math.max(0, Math.round(p.elapsedMs / 1000) - 1)] ??= p99Us;
       lastSent = sent;
       lastReceived = received;
       lastTick = nowMs;
@@ -313,7 +314,7 @@ export async function runBench(target: ConnectionTarget, config: BenchConfig, ho
     if (finalOmem !== undefined) peakOmem = Math.max(peakOmem ?? 0, finalOmem);
     const after = await sampleServers(topology.nodes, clients);
 
-    return assemble({ config, target, topology, plan, verified, timing, handles, before: await before, after, peakOmem, pubsubLimit, series, interrupted: signal.aborted });
+    return assemble({ config, target, topology, plan, verified, timing, handles, before: await before, after, peakOmem, pubsubLimit, p99BySecond, interrupted: signal.aborted });
   } catch (err) {
     throw describeRedisError(err, `${target.host}:${target.port}`, target.username);
   } finally {
@@ -334,7 +335,7 @@ interface AssembleInput {
   after: ServerSample;
   peakOmem?: number;
   pubsubLimit?: number;
-  series: BenchTimePoint[];
+  p99BySecond: number[];
   interrupted: boolean;
 }
 
@@ -399,11 +400,11 @@ function assemble(a: AssembleInput): BenchOutcome {
   const timeseries: BenchTimePoint[] = [];
   for (let s = 0; s < maxSeconds; s++) {
     const point: BenchTimePoint = {
-      second: s + 1,
+      second: s,
       sent: publishers.reduce((x, p) => x + (p.perSecond[s] ?? 0), 0),
       received: subscribers.reduce((x, r) => x + (r.perSecond[s] ?? 0), 0),
     };
-    const live = a.series[s]?.p99Us;
+    const live = a.p99BySecond[s];
     if (live !== undefined) point.p99Us = live;
     timeseries.push(point);
   }
