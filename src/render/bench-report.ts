@@ -418,7 +418,7 @@ export function benchToJson(r: BenchResult): BenchJson {
     publish_rate: round2(r.publishRate),
     delivery_rate: round2(r.deliveryRate),
     asked_rate: round2(r.askedRate),
-    elapsed_ms: r.elapsedMs,
+    elapsed_ms: round2(r.elapsedMs),
     latency_us: latencyJson(r.latency),
     histogram: r.histogramEncoded ?? null,
     timeseries: r.timeseries.map((t) => ({
@@ -429,8 +429,9 @@ export function benchToJson(r: BenchResult): BenchJson {
     })),
     verified: { asked: r.verified.asked, found: r.verified.found, detail: r.verified.detail },
     server: {
-      cpu_seconds: known(s.cpuSeconds),
-      cpu_us_per_message: known(s.cpuUsPerMessage),
+      // INFO reports CPU to the microsecond; more digits are floating-point noise.
+      cpu_seconds: s.cpuSeconds === undefined ? null : Math.round(s.cpuSeconds * 1e6) / 1e6,
+      cpu_us_per_message: s.cpuUsPerMessage === undefined ? null : round2(s.cpuUsPerMessage),
       net_in_bytes: known(s.netInBytes),
       net_out_bytes: known(s.netOutBytes),
       peak_subscriber_omem: known(s.peakSubscriberOmem),
