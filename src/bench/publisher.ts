@@ -69,8 +69,8 @@ export class PublisherLoop {
     private readonly target: ConnectionTarget,
     private readonly plan: PublisherPlan,
     private readonly channels: string[],
-    private readonly size: number,
-    private readonly mode: PublishMode,
+    size: number,
+    mode: PublishMode,
   ) {
     const command = mode === 'spublish' ? 'SPUBLISH' : 'PUBLISH';
     this.templates = channels.map((name) => publishFrame(command, name, size));

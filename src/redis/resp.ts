@@ -11,7 +11,6 @@ export class RespError {
 export type RespValue = Buffer | string | number | null | RespError | RespValue[];
 
 const CR = 13;
-const LF = 10;
 
 /** The wire form of one command: `*N\r\n$len\r\narg\r\n...`. */
 export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {

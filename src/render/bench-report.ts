@@ -7,7 +7,7 @@ import {
   type LatencySummary,
 } from '../stats/histogram.js';
 import { renderTable, type Align, type Cell } from './table.js';
-import { makePalette, type Paint, type Palette } from './color.js';
+import { makePalette, type Palette } from './color.js';
 import { escapeControl } from './escape.js';
 import { formatBytes, formatCount, formatMicros, formatPercent, formatRate, UNKNOWN } from './format.js';
 

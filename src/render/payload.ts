@@ -27,11 +27,6 @@ const ASCII_ESCAPES: readonly (string | undefined)[] = (() => {
 /** `\xNN` for every byte value, built once so the per-message path formats no numbers. */
 const BYTE_ESCAPES: readonly string[] = Array.from({ length: 256 }, (_, b) => `\\x${b.toString(16).padStart(2, '0')}`);
 
-/** Code points that are valid UTF-8 but must not reach a terminal raw (see isDangerous). */
-function isDangerous(cp: number): boolean {
-  return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
 function codePointEscape(cp: number): string {
   return `\\u${cp.toString(16).padStart(4, '0')}`;
 }

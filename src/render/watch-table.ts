@@ -2,7 +2,7 @@
 
 import type { ChannelRow, NodeRow, OutputBufferLimit, Snapshot } from '../redis/types.js';
 import { renderTable, type Align, type Cell } from './table.js';
-import { makePalette, type Paint, type Palette } from './color.js';
+import { makePalette, type Palette } from './color.js';
 import { escapeControl } from './escape.js';
 import { formatBytes, formatCount, formatRate, UNKNOWN } from './format.js';
 
