@@ -149,6 +149,8 @@ describe('servers going away under watch', () => {
       await watch.waitForLine((l) => (JSON.parse(l) as WatchJson).channels.some((c) => c.name === 'back' && c.subscribers === 1));
       expect(await watch.interrupt()).toBe(0);
       expect(stackTraceLines(watch.stderr)).toEqual([]);
+      // Many refreshes in: no listener leak or other warning from Node.
+      expect(watch.stderr).not.toMatch(/Warning/);
     } finally {
       clients.closeAll();
       await watch.interrupt();
@@ -174,6 +176,8 @@ describe('servers going away under watch', () => {
       expect(w.warnings.join(' ')).toContain(`${victim.address} (replica) is down`);
       expect(await watch.interrupt()).toBe(0);
       expect(stackTraceLines(watch.stderr)).toEqual([]);
+      // Many refreshes in: no listener leak or other warning from Node.
+      expect(watch.stderr).not.toMatch(/Warning/);
     } finally {
       clients.closeAll();
       await watch.interrupt();
