@@ -93,7 +93,7 @@ export class RunningCli {
   }
 
   /** Waits for the CLI to exit by itself (e.g. after --count), then returns its exit code. */
-  async interruptAfterExit(timeoutMs = 15_000): Promise<number | null> {
+  async waitForExit(timeoutMs = 15_000): Promise<number | null> {
     const timer = setTimeout(() => this.child.kill('SIGINT'), timeoutMs);
     const code = await this.exited;
     clearTimeout(timer);
