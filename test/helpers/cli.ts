@@ -92,8 +92,8 @@ export class RunningCli {
     }
   }
 
-  /** Waits for the CLI to exit by itself (e.g. after --count), then returns its exit code. */
-  async waitForExit(timeoutMs = 15_000): Promise<number | null> {
+  /** Waits for the CLI to end by itself (e.g. after --count), then returns its exit code. */
+  async finished(timeoutMs = 15_000): Promise<number | null> {
     const timer = setTimeout(() => this.child.kill('SIGINT'), timeoutMs);
     const code = await this.exited;
     clearTimeout(timer);

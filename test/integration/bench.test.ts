@@ -86,7 +86,7 @@ describe('bench on a standalone server', () => {
     const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
     const victim = list.split('\n').find((l) => l.includes('name=pubsub-mon:bench-sub'))!;
     await admin.call('CLIENT', 'KILL', 'ID', /id=(\d+)/.exec(victim)![1]!);
-    const code = await run.waitForExit(30_000);
+    const code = await run.finished(30_000);
     expect(code).toBe(1);
     const doc = JSON.parse(run.stdout) as BenchJson;
     consistent(doc);

@@ -44,7 +44,7 @@ describe('tail on a 3+3 cluster', () => {
     try {
       await until(async () => (await total('NUMPAT')) === 1, 'the pattern subscription');
       for (const [i, n] of sb.nodes.entries()) await (await clients.open(n, 'test:publisher')).publish('orders', `from-${i}`);
-      expect(await tail.waitForExit()).toBe(0);
+      expect(await tail.finished()).toBe(0);
       const got = parse(tail.stdout).map((l) => l.payload).sort();
       expect(got).toEqual(['from-0', 'from-1', 'from-2', 'from-3', 'from-4', 'from-5']);
       await new Promise((r) => setTimeout(r, 300));
@@ -66,7 +66,7 @@ describe('tail on a 3+3 cluster', () => {
         await pub.call('SPUBLISH', name, `${name}-1`);
         await pub.call('SPUBLISH', name, `${name}-2`);
       }
-      expect(await tail.waitForExit()).toBe(0);
+      expect(await tail.finished()).toBe(0);
       const got = parse(tail.stdout);
       expect(got.map((l) => l.payload).sort()).toEqual(names.flatMap((n) => [`${n}-1`, `${n}-2`]).sort());
       expect(got.every((l) => l.kind === 'smessage' && l.pattern === null)).toBe(true);
@@ -92,7 +92,7 @@ describe('tail on a 3+3 cluster', () => {
       const pub = await clients.open(owner.primary, 'test:publisher');
       await pub.call('SPUBLISH', name, 'sharded');
       await pub.publish('classic', 'classic');
-      expect(await withShards.waitForExit()).toBe(0);
+      expect(await withShards.finished()).toBe(0);
       expect(parse(withShards.stdout).map((l) => `${l.kind}:${l.payload}`).sort()).toEqual(['pmessage:classic', 'smessage:sharded']);
     } finally {
       await plain.interrupt();

@@ -50,7 +50,7 @@ describe('tail on a standalone server', () => {
       await pub.publish('news:eu', 'one');
       await pub.publish('sport:f1', 'two');
     }, async () => (await numpat()) === 2);
-    expect(await tail.waitForExit()).toBe(0);
+    expect(await tail.finished()).toBe(0);
     const lines = parse(tail.stdout);
     expect(lines.map((l) => [l.kind, l.pattern, l.channel, l.payload])).toEqual([
       ['pmessage', 'news:*', 'news:eu', 'one'],
@@ -68,7 +68,7 @@ describe('tail on a standalone server', () => {
       await pub.publish('orders', 'a');
       await pub.publish('payments', 'b');
     }, async () => (await numsub('payments')) === 1);
-    expect(await tail.waitForExit()).toBe(0);
+    expect(await tail.finished()).toBe(0);
     expect(parse(tail.stdout).map((l) => [l.kind, l.pattern, l.channel])).toEqual([
       ['message', null, 'orders'],
       ['message', null, 'payments'],
@@ -81,12 +81,12 @@ describe('tail on a standalone server', () => {
       await pub.set('user:1', 'x');
       await pub.publish('marker', 'm');
     }, async () => (await numpat()) === 1);
-    expect(await quiet.waitForExit()).toBe(0);
+    expect(await quiet.finished()).toBe(0);
     expect(parse(quiet.stdout).map((l) => l.channel)).toEqual(['marker']);
     const loud = await tailWhile(['--json', '--count', '1', '--include-keyspace'], async () => {
       await pub.set('user:2', 'x');
     }, async () => (await numpat()) === 1);
-    expect(await loud.waitForExit()).toBe(0);
+    expect(await loud.finished()).toBe(0);
     expect(parse(loud.stdout)[0]!.channel).toMatch(/^__key(space|event)@0__:/);
   });
 
@@ -99,7 +99,7 @@ describe('tail on a standalone server', () => {
       await pub.publish('hostile', binary);
       await pub.publish('hostile', 'déjà vu ✓');
     }, async () => (await numpat()) === 1);
-    expect(await text.waitForExit()).toBe(0);
+    expect(await text.finished()).toBe(0);
     expect(text.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
     expect(text.stdout).toContain('evil\\x1b[2J\\x1b]0;pwned\\x07\\r');
     expect(text.stdout).toContain('\\xff\\xfe\\x00\\x80A');
@@ -109,7 +109,7 @@ describe('tail on a standalone server', () => {
       await pub.publish('hostile', binary);
       await pub.publish('hostile', 'déjà vu ✓');
     }, async () => (await numpat()) === 1);
-    expect(await json.waitForExit()).toBe(0);
+    expect(await json.finished()).toBe(0);
     const [a, b, c] = parse(json.stdout);
     expect(Buffer.from(a!.payload, a!.encoding === 'base64' ? 'base64' : 'utf8').equals(hostile)).toBe(true);
     expect(b).toMatchObject({ encoding: 'base64', bytes: 5 });

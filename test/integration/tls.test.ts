@@ -170,7 +170,7 @@ describe('tail and bench over TLS (their own sockets, not ioredis)', () => {
         await runCli(['bench', '-u', mtlsUrl(), ...mtls(), '--messages', '5', '--warmup', '0', '-S', '0', '--json'], { timeoutMs: 30_000 });
         if (tail.lines().length > 0) break;
       }
-      code = await tail.waitForExit(20_000);
+      code = await tail.finished(20_000);
       expect(code).toBe(0);
       const line = JSON.parse(tail.lines()[0]!) as { kind: string; channel: string; encoding: 'utf8' | 'base64'; payload: string; bytes: number };
       expect(line.kind).toBe('pmessage');
