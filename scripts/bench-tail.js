@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseNumberOptions, runWithCleanup } from './lib/harness.js';
+import { table } from './lib/report.js';
 import { Redis } from 'ioredis';
 
 const PUBLISHER_CHILD_FLAG = '--publisher-child';
@@ -670,7 +671,7 @@ function report({ results, tools, scenarios, settings, version, defaultPubsubLim
     fmtRatio(ratio(r.printRate, peerOf(r, 'cli')?.printRate)),
     fmtRatio(ratio(r.printRate, peerOf(r, 'cli-null')?.printRate)),
   ]);
-  out.push(...table([header, ...rows]));
+  out.push(...table([header, ...rows], 3));
   out.push('');
   out.push('| pipe: printed/s = lines per second from the first to the last line read; lag = last line read - last PUBLISH answered');
   out.push('> /dev/null: printed/s = printed (tail\'s summary; for redis-cli, PUBLISHes accepted) / (first PUBLISH -> nothing left for the subscriber');
@@ -690,7 +691,7 @@ function report({ results, tools, scenarios, settings, version, defaultPubsubLim
     lib.formatBytes(r.maxOmem),
     r.scenario.rate > 0 ? ms(Math.max(0, r.publisherBehindMs)) : lib.UNKNOWN,
   ]);
-  out.push(...table([cpuHeader, ...cpuRows]));
+  out.push(...table([cpuHeader, ...cpuRows], 3));
   out.push('');
   out.push('CPU: share of one core from subscribed to drained (2 cores in all); server queue max: largest CLIENT LIST omem of the subscriber, sampled every 200 ms;');
   out.push('publisher late: how far behind its schedule the paced publisher fell at worst (it then catches up)');
@@ -777,8 +778,3 @@ async function waitFor(check, timeoutMs, what) {
   }
 }
 
-/** Left-aligned text columns (the first three), right-aligned figures. */
-function table(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd());
-}

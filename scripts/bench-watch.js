@@ -12,6 +12,7 @@
 import { fork, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseNumberOptions, runWithCleanup } from './lib/harness.js';
+import { median, table } from './lib/report.js';
 import { Redis } from 'ioredis';
 
 const SUBSCRIBER_CHILD_FLAG = '--subscriber-child';
@@ -431,14 +432,4 @@ function runSubscriberChild() {
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
-/** Left-aligned first column, right-aligned figures. */
-function table(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd());
-}
