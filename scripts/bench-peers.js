@@ -97,7 +97,7 @@ async function importLibrary() {
       import('../dist/render/format.js'),
       import('../dist/redis/resp.js'),
       import('../dist/redis/raw-subscriber.js'),
-      import('../dist/bench/payload.js'),
+      import('../dist/bench/payload-header.js'),
       import('../dist/bench/subscriber.js'),
       import('../dist/stats/sequence-tracker.js'),
       import('../dist/stats/histogram.js'),

@@ -96,7 +96,7 @@ async function importLibrary() {
     const [sandbox, format, clientList] = await Promise.all([
       import('../dist/sandbox/sandbox.js'),
       import('../dist/render/format.js'),
-      import('../dist/redis/client-list.js'),
+      import('../dist/stats/client-list.js'),
     ]);
     return { ...sandbox, ...format, ...clientList };
   } catch (err) {

@@ -1,6 +1,6 @@
 // Pre-encoded RESP publish frames, the growable batch they are copied into, and a scanner for the replies.
 
-import { checkPayloadSize, HEADER_BYTES, PAYLOAD_PAD } from './payload.js';
+import { checkPayloadSize, HEADER_BYTES, PAYLOAD_PAD } from './payload-header.js';
 
 export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 

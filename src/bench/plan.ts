@@ -1,8 +1,7 @@
 // Lays a bench run out on the deployment: channel names, publisher routes, subscriber connections, threads.
-import type { Topology, TopologyNode } from '../redis/types.js';
+import { slotOwners, type Topology, type TopologyNode } from '../stats/topology.js';
+import { hashSlot } from '../stats/hash-slot.js';
 import type { SubscribeKind } from '../redis/raw-subscriber.js';
-import { slotOwners } from '../redis/merge.js';
-import { keyHashSlot } from '../redis/slot.js';
 import { splitRate, staggerNs } from './schedule.js';
 import type { BenchConfig } from './config.js';
 
@@ -61,7 +60,7 @@ export function makePlan(config: BenchConfig, topology: Topology, runId: string)
   const primaries = topology.nodes.filter((n) => n.role === 'primary');
   const cluster = topology.mode === 'cluster';
   const ownerOf = cluster ? slotOwners(topology) : () => primaries[0];
-  const owners = channels.map((name) => ownerOf(keyHashSlot(name)) ?? primaries[0]!);
+  const owners = channels.map((name) => ownerOf(hashSlot(name)) ?? primaries[0]!);
 
   // A standalone replica's PUBLISH never reaches the primary's subscribers: publish on primaries.
   // On a cluster the bus broadcasts PUBLISH from any node, so publishers spread over all of them.

@@ -3,7 +3,7 @@ import type net from 'node:net';
 import type { ConnectionTarget } from '../redis/target.js';
 import { openRawSocket } from '../redis/raw-socket.js';
 import { FrameBatch, countReplies, newReplyScanState, publishFrame, type ReplyScanState } from './frames.js';
-import { writeHeader } from './payload.js';
+import { writeHeader } from './payload-header.js';
 import { OpenLoopSchedule } from './schedule.js';
 import type { NodeRef, PublisherPlan } from './plan.js';
 import type { PublishMode } from './config.js';

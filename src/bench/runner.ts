@@ -3,21 +3,21 @@ import { Worker } from 'node:worker_threads';
 import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from '../redis/target.js';
-import type { Topology, TopologyNode } from '../redis/types.js';
-import { openNode, CLIENT_NAME_PREFIX } from '../redis/connect.js';
+import { slotOwners, versionAtLeast, type Topology, type TopologyNode } from '../stats/topology.js';
+import { hashSlot } from '../stats/hash-slot.js';
+import { openNode } from '../redis/connect.js';
+import { CLIENT_NAME_PREFIX } from '../stats/own-subscriptions.js';
 import { describeRedisError } from '../redis/errors.js';
-import { discoverTopology, versionAtLeast } from '../redis/topology.js';
-import { infoNumber, parseInfo } from '../redis/info.js';
-import { parseClientList } from '../redis/client-list.js';
-import { parseOutputBufferLimits } from '../redis/config.js';
-import { slotOwners } from '../redis/merge.js';
-import { keyHashSlot } from '../redis/slot.js';
+import { discoverTopology } from '../redis/discover.js';
+import { infoNumber, parseInfo } from '../stats/info.js';
+import { parseClientList } from '../stats/client-list.js';
+import { parseOutputBufferLimits } from '../stats/output-buffer-limit.js';
 import { PubsubMonError, ServerError, UsageError } from '../errors.js';
 import { createLatencyHistogram, decodeHistogram, encodeHistogram, summarize } from '../stats/histogram.js';
 import type { Histogram } from 'hdr-histogram-js';
 import { combinationProblem, type BenchConfig, type ServerFacts } from './config.js';
 import { makePlan, type BenchPlan } from './plan.js';
-import { checkPayloadSize } from './payload.js';
+import { checkPayloadSize } from './payload-header.js';
 import type { PublisherReport, Timing } from './publisher.js';
 import type { SubscriberReport } from './subscriber.js';
 import type { FromWorker, ToWorker, WorkerInput } from './worker.js';
@@ -137,7 +137,7 @@ async function verify(config: BenchConfig, plan: BenchPlan, topology: Topology, 
     counts = new Map();
     const byShard = new Map<string, string[]>();
     for (const name of plan.channels) {
-      const owner = owners(keyHashSlot(name));
+      const owner = owners(hashSlot(name));
       if (owner) byShard.set(owner.shardId, [...(byShard.get(owner.shardId) ?? []), name]);
     }
     for (const [shardId, names] of byShard) {

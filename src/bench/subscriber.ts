@@ -1,7 +1,7 @@
 // One logical bench subscriber: its connections, sequence checks per stream, and latency in an HDR histogram.
 import type { ConnectionTarget } from '../redis/target.js';
 import { RawSubscriber } from '../redis/raw-subscriber.js';
-import { isBenchPayload, readChannel, readIntendedNs, readPublisher, readSeq } from './payload.js';
+import { isBenchPayload, readChannel, readIntendedNs, readPublisher, readSeq } from './payload-header.js';
 import { SequenceTracker } from '../stats/sequence-tracker.js';
 import { LatencyRecorder, encodeHistogram } from '../stats/histogram.js';
 import type { SubscriberPlan } from './plan.js';

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { Tailer, type TailSubscriptions } from '../tail/tailer.js';
 import { makeFilter } from '../tail/filter.js';
 import { OutputQueue } from '../tail/output-queue.js';
-import type { TailKind, TailMessage } from '../render/tail-message.js';
+import type { TailKind, TailMessage } from '../stats/tail-message.js';
 import { compileFormat, FORMAT_TOKENS, makeJsonFormatter, makeTextFormatter } from '../render/tail-line.js';
 import { escapeControl } from '../render/escape.js';
 

@@ -5,7 +5,7 @@ import { sleep, useColor, type Io } from './io.js';
 import { CONNECTION_OPTIONS, OUTPUT_OPTIONS, lastWins, targetFromArgs, type ConnectionArgs } from '../options.js';
 import { parseDuration, parseInteger } from '../values.js';
 import { Monitor } from '../redis/monitor.js';
-import type { Snapshot } from '../redis/types.js';
+import type { Snapshot } from '../stats/snapshot.js';
 import { arrangeChannels, SORT_KEYS, type SortKey } from '../stats/arrange.js';
 import { renderSnapshot, snapshotToJson } from '../render/watch-table.js';
 import { UsageError } from '../errors.js';

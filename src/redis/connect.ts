@@ -3,9 +3,7 @@ import net from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionTarget } from './target.js';
 import { describeRedisError } from './errors.js';
-
-/** Prefix of every connection name pubsub-mon sets, so its own clients can be told apart. */
-export const CLIENT_NAME_PREFIX = 'pubsub-mon:';
+import { clientName } from '../stats/own-subscriptions.js';
 
 export interface NodeAddress {
   host: string;
@@ -15,10 +13,6 @@ export interface NodeAddress {
 export interface OpenOptions {
   /** Keep reconnecting after a drop (watch, tail) instead of failing at once. @default false */
   reconnect?: boolean;
-}
-
-export function clientName(role: string): string {
-  return `${CLIENT_NAME_PREFIX}${role}`;
 }
 
 /** ioredis options for one node of the target (same credentials and TLS for every node). */

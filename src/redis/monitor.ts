@@ -1,15 +1,17 @@
 // One deployment under observation: a connection per node, topology kept fresh, one Snapshot per refresh.
 import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from './target.js';
-import type { ChannelRow, NodeRow, Snapshot, TopologyNode } from './types.js';
+import type { DiscoveredTopology, TopologyNode } from '../stats/topology.js';
+import { slotOwners, versionAtLeast } from '../stats/topology.js';
 import { openNode } from './connect.js';
 import { describeRedisError } from './errors.js';
-import { discoverTopology, versionAtLeast, type DiscoveredTopology } from './topology.js';
-import { readNode, type NodeReading } from './node-reading.js';
-import { buildNodeRow, mergeChannels, slotOwners, totalPublishRate, type OwnSubscriptions } from './merge.js';
-import { commandCalls, infoNumber, parseCommandStats } from './info.js';
+import { discoverTopology } from './discover.js';
+import { readNode } from './node-reading.js';
+import { buildNodeRow, mergeChannels, totalPublishRate, type ChannelRow, type NodeReading, type NodeRow, type Snapshot } from '../stats/snapshot.js';
+import type { OwnSubscriptions } from '../stats/own-subscriptions.js';
+import { commandCalls, infoNumber, parseCommandStats } from '../stats/info.js';
 import { RateSampler } from './sampler.js';
-import { globMatch } from './glob.js';
+import { globMatch } from '../stats/glob.js';
 import { CounterRate } from '../stats/counter-rate.js';
 
 export interface MonitorOptions {

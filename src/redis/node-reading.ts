@@ -1,9 +1,9 @@
 // Reads everything watch and check need from one node: channels and their counts, patterns, INFO, pub/sub clients.
 import type { Redis } from 'ioredis';
-import type { ClientInfo, OutputBufferLimit } from './types.js';
-import { parseInfo } from './info.js';
-import { parseClientList } from './client-list.js';
-import { parseOutputBufferLimits } from './config.js';
+import { parseInfo } from '../stats/info.js';
+import { parseClientList } from '../stats/client-list.js';
+import { parseOutputBufferLimits } from '../stats/output-buffer-limit.js';
+import { isKeyspaceChannel, type NodeReading } from '../stats/snapshot.js';
 import { describeRedisError } from './errors.js';
 
 /** NUMSUB arguments per command: large enough to be quick, small enough not to stall the server. */
@@ -20,26 +20,6 @@ export interface ReadOptions {
   health: boolean;
   /** Read the pubsub output-buffer limit (the caller caches it). */
   limits: boolean;
-}
-
-export interface NodeReading {
-  /** Classic channel -> PUBSUB NUMSUB on this node. */
-  channels: Map<string, number>;
-  /** Shard channel -> PUBSUB SHARDNUMSUB on this node; undefined when not asked or not supported. */
-  shardChannels?: Map<string, number>;
-  numpat: number;
-  info?: Record<string, string>;
-  /** CLIENT LIST TYPE pubsub; undefined with `clientsError` when the server refused it. */
-  clients?: ClientInfo[];
-  clientsError?: string;
-  pubsubLimit?: OutputBufferLimit;
-  limitsError?: string;
-}
-
-const KEYSPACE = /^__key(space|event)@/;
-
-export function isKeyspaceChannel(name: string): boolean {
-  return KEYSPACE.test(name);
 }
 
 /** Runs `PUBSUB <sub> ch...` in batches, pipelined, and folds the `[name, count, ...]` replies. */

@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ConnectionTarget } from './target.js';
 import type { NodeAddress } from './connect.js';
-import { clientName } from './connect.js';
+import { clientName } from '../stats/own-subscriptions.js';
 import { describeRedisError } from './errors.js';
 import { ConnectionError } from '../errors.js';
 import { encodeCommand, RespError, RespReader, type RespValue } from './resp.js';

@@ -1,13 +1,11 @@
 // Counts messages per channel for `watch --rates`: one pattern subscription for classic traffic, SSUBSCRIBE on shard owners.
 import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from './target.js';
-import type { TopologyNode } from './types.js';
+import type { TopologyNode } from '../stats/topology.js';
 import { openNode } from './connect.js';
 import { describeRedisError } from './errors.js';
-import { isKeyspaceChannel } from './node-reading.js';
-import { SAMPLER_PATTERN, SAMPLER_ROLE } from './merge.js';
-
-export const SHARD_SAMPLER_ROLE = 'rates-shard';
+import { isKeyspaceChannel } from '../stats/snapshot.js';
+import { SAMPLER_PATTERN, SAMPLER_ROLE, SHARD_SAMPLER_ROLE } from '../stats/own-subscriptions.js';
 
 interface ShardConnection {
   node: TopologyNode;

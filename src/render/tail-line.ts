@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { makePalette, stableColor } from './color.js';
 import { escapeControl } from './escape.js';
 import { codePointLength, compactJson, escapeBytes, terminalSafeJson, truncateText } from './payload.js';
-import type { TailMessage } from './tail-message.js';
+import type { TailMessage } from '../stats/tail-message.js';
 
 export interface TextLineOptions {
   color: boolean;

@@ -1,6 +1,7 @@
 // Renders one `watch` snapshot: as tables for people, or as the stable JSON shape for machines.
 
-import type { ChannelRow, NodeRow, OutputBufferLimit, Snapshot } from '../redis/types.js';
+import type { ChannelRow, NodeRow, Snapshot } from '../stats/snapshot.js';
+import type { OutputBufferLimit } from '../stats/output-buffer-limit.js';
 import { renderTable, type Align, type Cell } from './table.js';
 import { makePalette, type Palette } from './color.js';
 import { escapeControl } from './escape.js';

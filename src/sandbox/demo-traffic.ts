@@ -1,7 +1,7 @@
 // Gentle, varied pub/sub traffic for the demo: subscribers spread over nodes, patterns, shard channels, a publisher.
 import { Redis } from 'ioredis';
 import type { Sandbox } from './sandbox.js';
-import { keyHashSlot } from '../redis/slot.js';
+import { hashSlot } from '../stats/hash-slot.js';
 import { splitSlots } from './sandbox.js';
 
 export const DEMO_CHANNELS = ['orders', 'news:sport', 'news:weather', 'chat:lobby', 'audit:logins'] as const;
@@ -31,7 +31,7 @@ export async function startDemoTraffic(sb: Sandbox, messagesPerSecond = 40): Pro
   /** Index of a node that may serve the channel's shard: its primary, or that primary's replica. */
   const shardNode = (channel: string, replica: boolean): number => {
     if (sb.mode !== 'cluster') return replica && sb.nodes.length > 1 ? 1 : 0;
-    const slot = keyHashSlot(channel);
+    const slot = hashSlot(channel);
     const p = ranges.findIndex(([a, b]) => slot >= a && slot <= b);
     const primaryIndex = primaries[p]!.i;
     const replicaIndex = sb.nodes.findIndex((n) => n.primaryIndex === primaryIndex);

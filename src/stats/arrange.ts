@@ -1,5 +1,5 @@
 // Orders and trims channel rows for display: the busiest first, a stable order among equals.
-import type { ChannelRow } from '../redis/types.js';
+import type { ChannelRow } from './snapshot.js';
 
 export const SORT_KEYS = ['subscribers', 'rate', 'name'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];

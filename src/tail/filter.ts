@@ -1,5 +1,5 @@
 // Which messages `tail` prints: keyspace notifications only on request, --exclude globs, --grep on the payload.
-import { globMatch } from '../redis/glob.js';
+import { globMatch } from '../stats/glob.js';
 import type { PushKind } from '../redis/raw-subscriber.js';
 
 export interface FilterOptions {

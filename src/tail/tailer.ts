@@ -1,12 +1,11 @@
 // Holds the subscriptions of `tail`: classic traffic on one node, shard channels on their owners, through reconnects.
 import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from '../redis/target.js';
-import type { TopologyNode } from '../redis/types.js';
+import { slotOwners, versionAtLeast, type DiscoveredTopology, type TopologyNode } from '../stats/topology.js';
+import { hashSlot } from '../stats/hash-slot.js';
 import { openNode } from '../redis/connect.js';
 import { describeRedisError } from '../redis/errors.js';
-import { discoverTopology, versionAtLeast, type DiscoveredTopology } from '../redis/topology.js';
-import { slotOwners } from '../redis/merge.js';
-import { keyHashSlot } from '../redis/slot.js';
+import { discoverTopology } from '../redis/discover.js';
 import { RawSubscriber, type MessageHandler } from '../redis/raw-subscriber.js';
 import { UsageError } from '../errors.js';
 
@@ -140,7 +139,7 @@ export class Tailer {
   /** The holder of the shard that owns `channel` (its primary on a cluster; the classic node otherwise). */
   private holderFor(channel: string): Holder {
     let node: TopologyNode | undefined;
-    if (this.topology.mode === 'cluster') node = slotOwners(this.topology)(keyHashSlot(channel));
+    if (this.topology.mode === 'cluster') node = slotOwners(this.topology)(hashSlot(channel));
     node ??= this.classic?.node ?? this.topology.nodes[0]!;
     let h = this.shardHolders.get(node.id);
     if (!h) {
@@ -242,7 +241,7 @@ export class Tailer {
     const owners = slotOwners(this.topology);
     const moved = new Map<string, string[]>();
     for (const ch of h.shardChannels) {
-      const owner = owners(keyHashSlot(ch));
+      const owner = owners(hashSlot(ch));
       if (owner && owner.id !== h.node.id) moved.set(owner.id, [...(moved.get(owner.id) ?? []), ch]);
     }
     for (const list of moved.values()) {

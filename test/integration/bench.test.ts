@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { keyHashSlot } from '../../src/redis/slot.js';
-import { parseCommandStats, parseInfo, commandCalls } from '../../src/redis/info.js';
+import { hashSlot } from '../../src/stats/hash-slot.js';
+import { parseCommandStats, parseInfo, commandCalls } from '../../src/stats/info.js';
 import { Clients, ownerOfSlot } from '../helpers/redis.js';
 import { RunningCli, runCli, stackTraceLines } from '../helpers/cli.js';
 
@@ -186,7 +186,7 @@ describe('bench with SPUBLISH on a 3+3 cluster', () => {
     expect(code).toBe(0);
     consistent(doc);
     expect(doc.received).toBe(600);
-    const slot = keyHashSlot('x');
+    const slot = hashSlot('x');
     expect((await ownerOfSlot(sb, clients, slot)).replicas.length).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 // watch and check against a real 3-primary/3-replica cluster, started by the test.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { keyHashSlot } from '../../src/redis/slot.js';
+import { hashSlot } from '../../src/stats/hash-slot.js';
 import { Clients, ownerOfSlot } from '../helpers/redis.js';
 import { runCli } from '../helpers/cli.js';
 import { findChannel as find, watchOnce } from '../helpers/watch.js';
@@ -44,7 +44,7 @@ describe('watch on a 3+3 cluster', () => {
 
   it('sums shard subscribers over the owning shard, primary and replica, and says which slot and shard', async () => {
     const name = '{user:1}:events';
-    const slot = keyHashSlot(name);
+    const slot = hashSlot(name);
     const owner = await ownerOfSlot(sb, clients, slot);
     await clients.ssubscribe(owner.primary, name);
     await clients.ssubscribe(owner.replicas[0]!, name);
@@ -58,7 +58,7 @@ describe('watch on a 3+3 cluster', () => {
 
   it('does not count its own sampler: --rates changes no count, and rates are measured', async () => {
     const name = 'inventory:{42}';
-    const owner = await ownerOfSlot(sb, clients, keyHashSlot(name));
+    const owner = await ownerOfSlot(sb, clients, hashSlot(name));
     await clients.ssubscribe(owner.replicas[0]!, name);
     await clients.subscribe(sb.nodes[1]!, 'orders');
     const pub = await clients.open(owner.primary, 'test:publisher');

@@ -1,7 +1,7 @@
 // tail on a real 3+3 cluster: one copy of each message, shard channels on their owners, a slot that moves.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
-import { keyHashSlot } from '../../src/redis/slot.js';
+import { hashSlot } from '../../src/stats/hash-slot.js';
 import { Clients, ownerOfSlot } from '../helpers/redis.js';
 import { RunningCli } from '../helpers/cli.js';
 
@@ -61,7 +61,7 @@ describe('tail on a 3+3 cluster', () => {
     try {
       for (const n of names) await until(async () => (await total('SHARDNUMSUB', n)) === 1, `SSUBSCRIBE ${n}`);
       for (const name of names) {
-        const owner = await ownerOfSlot(sb, clients, keyHashSlot(name));
+        const owner = await ownerOfSlot(sb, clients, hashSlot(name));
         const pub = await clients.open(owner.primary, 'test:publisher');
         await pub.call('SPUBLISH', name, `${name}-1`);
         await pub.call('SPUBLISH', name, `${name}-2`);
@@ -71,7 +71,7 @@ describe('tail on a 3+3 cluster', () => {
       expect(got.map((l) => l.payload).sort()).toEqual(names.flatMap((n) => [`${n}-1`, `${n}-2`]).sort());
       expect(got.every((l) => l.kind === 'smessage' && l.pattern === null)).toBe(true);
       for (const l of got) {
-        const owner = await ownerOfSlot(sb, clients, keyHashSlot(l.channel));
+        const owner = await ownerOfSlot(sb, clients, hashSlot(l.channel));
         expect(l.node).toBe(owner.primary.address);
       }
     } finally {
@@ -81,7 +81,7 @@ describe('tail on a 3+3 cluster', () => {
 
   it('tails *, points at --shards when shard channels exist, and --shards finds them', async () => {
     const name = '{user:7}:events';
-    const owner = await ownerOfSlot(sb, clients, keyHashSlot(name));
+    const owner = await ownerOfSlot(sb, clients, hashSlot(name));
     await clients.ssubscribe(owner.replicas[0]!, name);
     const plain = new RunningCli(['tail', '-u', sb.url, '--timeout', '2s']);
     const withShards = new RunningCli(['tail', '-u', sb.url, '--shards', '--json', '--count', '2']);
@@ -102,7 +102,7 @@ describe('tail on a 3+3 cluster', () => {
 
   it('follows a shard channel to its new owner when its slot moves, with a gap marker', async () => {
     const name = '{move-me}jobs';
-    const slot = keyHashSlot(name);
+    const slot = hashSlot(name);
     const from = await ownerOfSlot(sb, clients, slot);
     const to = sb.nodes.find((n) => n.role === 'primary' && n.port !== from.primary.port)!;
     const tail = new RunningCli(['tail', '-u', sb.url, '--shard', name, '--json']);

@@ -1,7 +1,7 @@
 // Sorting and limiting channel rows.
 import { describe, it, expect } from 'vitest';
 import { arrangeChannels } from '../../src/stats/arrange.js';
-import type { ChannelRow } from '../../src/redis/types.js';
+import type { ChannelRow } from '../../src/stats/snapshot.js';
 
 const rows: ChannelRow[] = [
   { name: 'b', kind: 'channel', subscribers: 2, rate: 10 },

@@ -1,7 +1,7 @@
 // Pre-encoded publish frames, the hand-off batch buffer, and the PUBLISH reply scanner across chunk splits.
 import { describe, it, expect } from 'vitest';
 import { countReplies, FrameBatch, newReplyScanState, publishFrame } from '../../src/bench/frames.js';
-import { HEADER_BYTES, readHeader, writeHeader } from '../../src/bench/payload.js';
+import { HEADER_BYTES, readHeader, writeHeader } from '../../src/bench/payload-header.js';
 import { encodeCommand, RespReader, type RespValue } from '../../src/redis/resp.js';
 import { UsageError } from '../../src/errors.js';
 

@@ -2,8 +2,8 @@
 import { describe, it, expect } from 'vitest';
 import { makePlan, channelNames } from '../../src/bench/plan.js';
 import { combinationProblem, DEFAULT_BENCH, type BenchConfig } from '../../src/bench/config.js';
-import { keyHashSlot } from '../../src/redis/slot.js';
-import type { Topology, TopologyNode } from '../../src/redis/types.js';
+import { hashSlot } from '../../src/stats/hash-slot.js';
+import type { Topology, TopologyNode } from '../../src/stats/topology.js';
 
 const node = (id: string, port: number, role: 'primary' | 'replica', slots: Array<[number, number]>, shardId: string): TopologyNode => ({
   id, host: '127.0.0.1', port, address: `127.0.0.1:${port}`, role, slots, shardId, ...(role === 'replica' ? { primaryId: shardId } : {}),
@@ -25,7 +25,7 @@ const standalone: Topology = { mode: 'standalone', nodes: [node('p', 6000, 'prim
 const config = (over: Partial<BenchConfig> = {}): BenchConfig => ({ ...DEFAULT_BENCH, subscribe: 'channel', replicas: false, ...over });
 
 function ownerPort(name: string): number {
-  const slot = keyHashSlot(name);
+  const slot = hashSlot(name);
   return slot <= 5460 ? 7001 : slot <= 10922 ? 7002 : 7003;
 }
 

@@ -1,6 +1,6 @@
 // Unit tests for CLIENT LIST parsing and the pub/sub client test.
 import { describe, it, expect } from 'vitest';
-import { isPubsubClient, parseClientList } from '../../src/redis/client-list.js';
+import { isPubsubClient, parseClientList } from '../../src/stats/client-list.js';
 
 // CLIENT LIST of a Redis 7.0.15 cluster primary: its replica link, a SUBSCRIBE client,
 // a PSUBSCRIBE client and the connection that asked.

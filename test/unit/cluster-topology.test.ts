@@ -1,7 +1,7 @@
 // Unit tests for cluster discovery from CLUSTER SHARDS and CLUSTER NODES, with replies from a real cluster.
 import { describe, it, expect } from 'vitest';
 import { Buffer } from 'node:buffer';
-import { parseClusterNodes, parseClusterShards } from '../../src/redis/cluster-topology.js';
+import { parseClusterNodes, parseClusterShards } from '../../src/stats/cluster-topology.js';
 
 const P1 = '4292bdb3da907b929ace3a5c7929741ff761832b';
 const P2 = '7308cc120b14632352e8331cb5307d4aebbdf0ae';

@@ -1,6 +1,6 @@
 // The local glob must agree with the server's PUBSUB CHANNELS / PSUBSCRIBE matching.
 import { describe, it, expect } from 'vitest';
-import { globMatch } from '../../src/redis/glob.js';
+import { globMatch } from '../../src/stats/glob.js';
 
 describe('globMatch', () => {
   it.each([

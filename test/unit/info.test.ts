@@ -6,7 +6,7 @@ import {
   parseCommandStats,
   parseInfo,
   parseReplicas,
-} from '../../src/redis/info.js';
+} from '../../src/stats/info.js';
 
 // Trimmed from `INFO all` of a Redis 7.0.15 cluster primary (CRLF, as the server sends it).
 const INFO_7_0 = [

@@ -10,7 +10,7 @@ import {
   makeTextFormatter,
   type TextLineOptions,
 } from '../../src/render/tail-line.js';
-import type { TailMessage } from '../../src/render/tail-message.js';
+import type { TailMessage } from '../../src/stats/tail-message.js';
 
 // A fixed zone without daylight saving, so local times are known: UTC+05:30.
 const savedTz = process.env.TZ;

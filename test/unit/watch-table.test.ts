@@ -1,6 +1,6 @@
 // Unit tests for the `watch` renderer: tables for people and the stable JSON shape.
 import { describe, it, expect } from 'vitest';
-import type { NodeRow, Snapshot } from '../../src/redis/types.js';
+import type { NodeRow, Snapshot } from '../../src/stats/snapshot.js';
 import { renderSnapshot, snapshotToJson, truncate } from '../../src/render/watch-table.js';
 import { UNKNOWN } from '../../src/render/format.js';
 

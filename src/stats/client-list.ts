@@ -1,5 +1,23 @@
 // Turns the text of CLIENT LIST into one ClientInfo per connection, and tells pub/sub clients apart.
-import type { ClientInfo } from './types.js';
+
+/** One line of CLIENT LIST, the fields pubsub-mon uses; absent fields stay undefined. */
+export interface ClientInfo {
+  id: string;
+  addr: string;
+  name: string;
+  flags: string;
+  age?: number;
+  idle?: number;
+  sub?: number;
+  psub?: number;
+  /** Absent before Redis 7.0.3. */
+  ssub?: number;
+  omem?: number;
+  /** Absent before Redis 6.2. */
+  totMem?: number;
+  /** Everything the line had, for fields not named above. */
+  raw: Record<string, string>;
+}
 
 const INTEGER = /^[+-]?\d+$/;
 

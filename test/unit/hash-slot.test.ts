@@ -1,7 +1,7 @@
 // Unit tests for the cluster hash slot, against values a Redis 7.0.15 cluster gave for CLUSTER KEYSLOT.
 import { describe, it, expect } from 'vitest';
 import { Buffer } from 'node:buffer';
-import { crc16, keyHashSlot, SLOT_COUNT } from '../../src/redis/slot.js';
+import { crc16, hashSlot, SLOT_COUNT } from '../../src/stats/hash-slot.js';
 
 /** Independent reference: bit-at-a-time CRC16-XMODEM straight from its definition, no table. */
 function referenceCrc16(bytes: Uint8Array): number {
@@ -42,46 +42,46 @@ describe('crc16', () => {
   });
 });
 
-describe('keyHashSlot', () => {
+describe('hashSlot', () => {
   // Every expected number below was returned by CLUSTER KEYSLOT on a Redis 7.0.15 cluster.
   it('matches the server for plain keys', () => {
-    expect(keyHashSlot('foo')).toBe(12182);
-    expect(keyHashSlot('bar')).toBe(5061);
-    expect(keyHashSlot('hello')).toBe(866);
-    expect(keyHashSlot('123456789')).toBe(12739);
-    expect(keyHashSlot('')).toBe(0);
+    expect(hashSlot('foo')).toBe(12182);
+    expect(hashSlot('bar')).toBe(5061);
+    expect(hashSlot('hello')).toBe(866);
+    expect(hashSlot('123456789')).toBe(12739);
+    expect(hashSlot('')).toBe(0);
   });
 
   it('hashes only a non-empty hash tag', () => {
-    expect(keyHashSlot('{user1000}.following')).toBe(3443);
-    expect(keyHashSlot('{user1000}.followers')).toBe(3443);
-    expect(keyHashSlot('{user1000}.following')).toBe(keyHashSlot('user1000'));
-    expect(keyHashSlot('foo{bar}{zap}')).toBe(5061);
-    expect(keyHashSlot('foo{bar}{zap}')).toBe(keyHashSlot('bar'));
+    expect(hashSlot('{user1000}.following')).toBe(3443);
+    expect(hashSlot('{user1000}.followers')).toBe(3443);
+    expect(hashSlot('{user1000}.following')).toBe(hashSlot('user1000'));
+    expect(hashSlot('foo{bar}{zap}')).toBe(5061);
+    expect(hashSlot('foo{bar}{zap}')).toBe(hashSlot('bar'));
   });
 
   it('hashes the whole key when the first tag is empty or unclosed', () => {
-    expect(keyHashSlot('foo{}{bar}')).toBe(8363);
-    expect(keyHashSlot('foo{}{bar}')).toBe(referenceCrc16(Buffer.from('foo{}{bar}')) % SLOT_COUNT);
-    expect(keyHashSlot('foo{bar')).toBe(referenceCrc16(Buffer.from('foo{bar')) % SLOT_COUNT);
-    expect(keyHashSlot('foo}bar{')).toBe(referenceCrc16(Buffer.from('foo}bar{')) % SLOT_COUNT);
+    expect(hashSlot('foo{}{bar}')).toBe(8363);
+    expect(hashSlot('foo{}{bar}')).toBe(referenceCrc16(Buffer.from('foo{}{bar}')) % SLOT_COUNT);
+    expect(hashSlot('foo{bar')).toBe(referenceCrc16(Buffer.from('foo{bar')) % SLOT_COUNT);
+    expect(hashSlot('foo}bar{')).toBe(referenceCrc16(Buffer.from('foo}bar{')) % SLOT_COUNT);
   });
 
   it('takes the tag from the first { to the next }', () => {
-    expect(keyHashSlot('foo{{bar}}zap')).toBe(4015);
-    expect(keyHashSlot('foo{{bar}}zap')).toBe(keyHashSlot('{bar'));
+    expect(hashSlot('foo{{bar}}zap')).toBe(4015);
+    expect(hashSlot('foo{{bar}}zap')).toBe(hashSlot('{bar'));
   });
 
   it('works on UTF-8 bytes, for strings and Buffers alike', () => {
-    expect(keyHashSlot('héllo')).toBe(11061);
-    expect(keyHashSlot('{é}x')).toBe(10180);
-    expect(keyHashSlot(Buffer.from('héllo', 'utf8'))).toBe(11061);
-    expect(keyHashSlot(Buffer.from('{user1000}.following'))).toBe(3443);
+    expect(hashSlot('héllo')).toBe(11061);
+    expect(hashSlot('{é}x')).toBe(10180);
+    expect(hashSlot(Buffer.from('héllo', 'utf8'))).toBe(11061);
+    expect(hashSlot(Buffer.from('{user1000}.following'))).toBe(3443);
   });
 
   it('stays within 0..16383', () => {
     for (let i = 0; i < 1000; i++) {
-      const slot = keyHashSlot(`channel:${i}`);
+      const slot = hashSlot(`channel:${i}`);
       expect(slot).toBeGreaterThanOrEqual(0);
       expect(slot).toBeLessThan(SLOT_COUNT);
     }

@@ -1,4 +1,8 @@
 // The Redis Cluster hash slot of a key or shard channel: CRC16-XMODEM of its hash tag or whole name.
+//
+// Written here rather than taken from cluster-key-slot (which ioredis uses): that package hashes
+// `foo{}{bar}` to 4015, where Redis hashes the whole key (8363, CLUSTER KEYSLOT on 7.0.15) because
+// the first tag is empty. A channel named like that would be looked for on the wrong shard.
 import { Buffer } from 'node:buffer';
 
 /** Number of hash slots in a Redis Cluster. */
@@ -44,7 +48,7 @@ function hashedPart(bytes: Uint8Array): Uint8Array {
 }
 
 /** The hash slot (0..16383) of a key or shard channel, computed over its UTF-8 bytes. */
-export function keyHashSlot(key: string | Buffer): number {
+export function hashSlot(key: string | Buffer): number {
   const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
   return crc16(hashedPart(bytes)) & (SLOT_COUNT - 1);
 }

@@ -1,6 +1,6 @@
 // Unit tests for reading client-output-buffer-limit, from CONFIG GET and as written in redis.conf.
 import { describe, it, expect } from 'vitest';
-import { parseOutputBufferLimits } from '../../src/redis/config.js';
+import { parseOutputBufferLimits } from '../../src/stats/output-buffer-limit.js';
 
 describe('parseOutputBufferLimits', () => {
   it('reads the CONFIG GET value of a default Redis 7.0 server', () => {

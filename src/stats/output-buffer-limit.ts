@@ -1,5 +1,11 @@
-// Reads `client-output-buffer-limit` (the CONFIG GET value, or a redis.conf line with size units).
-import type { OutputBufferLimit } from './types.js';
+// The `client-output-buffer-limit` setting: its model, and its parser (the CONFIG GET value, or a redis.conf line with size units).
+
+/** The three numbers of `client-output-buffer-limit pubsub <hard> <soft> <seconds>`. */
+export interface OutputBufferLimit {
+  hardBytes: number;
+  softBytes: number;
+  softSeconds: number;
+}
 
 /** The limits per client class; a class the value does not mention stays undefined. */
 export interface OutputBufferLimits {

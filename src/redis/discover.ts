@@ -1,42 +1,10 @@
 // Discovers every node of a deployment, replicas included, from one seed connection.
 import type { Redis } from 'ioredis';
 import { UsageError } from '../errors.js';
-import type { Topology, TopologyNode } from './types.js';
-import { parseInfo, parseReplicas } from './info.js';
-import { parseClusterNodes, parseClusterShards } from './cluster-topology.js';
+import { standaloneNode, versionAtLeast, type DiscoveredTopology } from '../stats/topology.js';
+import { parseInfo, parseReplicas } from '../stats/info.js';
+import { parseClusterNodes, parseClusterShards } from '../stats/cluster-topology.js';
 import type { NodeAddress } from './connect.js';
-
-export interface DiscoveredTopology extends Topology {
-  /** `redis_version` of the seed node. */
-  version: string;
-  /** Nodes the cluster itself reports as failed; they are still listed in `nodes`. */
-  failedNodeIds: string[];
-}
-
-/** Major and minor of a version string like "7.0.15"; [0, 0] when unknown. */
-export function versionOf(version: string | undefined): [number, number] {
-  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
-}
-
-export function versionAtLeast(version: string | undefined, major: number, minor = 0): boolean {
-  const [a, b] = versionOf(version);
-  return a > major || (a === major && b >= minor);
-}
-
-function standaloneNode(host: string, port: number, role: 'primary' | 'replica', primaryId?: string): TopologyNode {
-  const address = `${host}:${port}`;
-  return {
-    id: address,
-    host,
-    port,
-    address,
-    role,
-    slots: [],
-    shardId: primaryId ?? address,
-    ...(primaryId ? { primaryId } : {}),
-  };
-}
 
 /**
  * Cluster: CLUSTER SHARDS on 7.0+, CLUSTER NODES before. Standalone: the seed, plus the replicas a

@@ -1,6 +1,6 @@
 // Turns CLUSTER SHARDS (7.0+) or CLUSTER NODES (older servers) into every node of a cluster, replicas too.
 import { Buffer } from 'node:buffer';
-import type { TopologyNode } from './types.js';
+import type { TopologyNode } from './topology.js';
 
 /** A node as the cluster describes it, with the server's own view of its health. */
 export type ClusterNode = TopologyNode & {

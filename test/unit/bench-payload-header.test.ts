@@ -13,7 +13,7 @@ import {
   readPublisher,
   readSeq,
   writeHeader,
-} from '../../src/bench/payload.js';
+} from '../../src/bench/payload-header.js';
 
 describe('writeHeader', () => {
   it('lays the fields out little-endian at the documented offsets', () => {

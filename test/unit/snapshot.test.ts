@@ -4,14 +4,14 @@ import {
   adjustedNumpat,
   buildNodeRow,
   mergeChannels,
-  NO_OWN_SUBSCRIPTIONS,
-  slotOwners,
   totalPublishRate,
-  type OwnSubscriptions,
-} from '../../src/redis/merge.js';
-import { keyHashSlot } from '../../src/redis/slot.js';
-import type { NodeReading } from '../../src/redis/node-reading.js';
-import type { ClientInfo, NodeRow, Topology, TopologyNode } from '../../src/redis/types.js';
+  type NodeReading,
+  type NodeRow,
+} from '../../src/stats/snapshot.js';
+import { NO_OWN_SUBSCRIPTIONS, type OwnSubscriptions } from '../../src/stats/own-subscriptions.js';
+import { slotOwners, type Topology, type TopologyNode } from '../../src/stats/topology.js';
+import { hashSlot } from '../../src/stats/hash-slot.js';
+import type { ClientInfo } from '../../src/stats/client-list.js';
 
 function node(id: string, port: number, role: 'primary' | 'replica', shardId: string, slots: Array<[number, number]> = []): TopologyNode {
   const n: TopologyNode = { id, host: '127.0.0.1', port, address: `127.0.0.1:${port}`, role, slots, shardId };
@@ -70,10 +70,10 @@ const SHARD3_CHANNEL = 'foo';
 
 describe('slot choice for the fixtures', () => {
   it('puts the fixture channels in the shards the tests rely on', () => {
-    expect(keyHashSlot(SHARD1_CHANNEL)).toBe(866);
-    expect(keyHashSlot(SHARD3_CHANNEL)).toBe(12182);
-    const s2 = keyHashSlot(SHARD2_CHANNEL);
-    expect(s2).toBe(keyHashSlot('c'));
+    expect(hashSlot(SHARD1_CHANNEL)).toBe(866);
+    expect(hashSlot(SHARD3_CHANNEL)).toBe(12182);
+    const s2 = hashSlot(SHARD2_CHANNEL);
+    expect(s2).toBe(hashSlot('c'));
     expect(s2).toBe(7365);
     expect(s2).toBeGreaterThanOrEqual(5461);
     expect(s2).toBeLessThanOrEqual(10922);
@@ -231,7 +231,7 @@ describe('mergeChannels: shard channels', () => {
       }),
       own({ shardChannels: new Map([['p1', new Set([SHARD1_CHANNEL, 'bar'])]]) }),
     );
-    expect(keyHashSlot('bar')).toBe(5061);
+    expect(hashSlot('bar')).toBe(5061);
     expect(rows).toEqual([{ name: 'bar', kind: 'shard', subscribers: 2, slot: 5061, shard: '127.0.0.1:7000' }]);
   });
 });

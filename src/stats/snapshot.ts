@@ -1,45 +1,86 @@
-// Folds per-node PUBSUB answers into deployment-wide rows: sums over the right nodes, minus pubsub-mon's own.
-import type { ChannelRow, ClientInfo, NodeRow, Topology, TopologyNode } from './types.js';
-import type { NodeReading } from './node-reading.js';
-import { keyHashSlot, SLOT_COUNT } from './slot.js';
+// What one refresh of watch (and check, and later the exporter) shows, and the pure fold that builds it from per-node readings.
+import type { Topology, TopologyNode } from './topology.js';
+import { slotOwners } from './topology.js';
+import { hashSlot } from './hash-slot.js';
+import type { ClientInfo } from './client-list.js';
+import type { OutputBufferLimit } from './output-buffer-limit.js';
 import { infoNumber } from './info.js';
-import { CLIENT_NAME_PREFIX } from './connect.js';
+import { CLIENT_NAME_PREFIX, isOwnClient, NO_OWN_SUBSCRIPTIONS, ownHas, SAMPLER_ROLE, type OwnSubscriptions } from './own-subscriptions.js';
 
-/** The sampler's pattern: matches every channel like `*` but is its own NUMPAT entry, so it can be subtracted exactly. */
-export const SAMPLER_PATTERN = '**';
-export const SAMPLER_ROLE = 'rates';
-
-/** What this process itself subscribes to, per node id, so it can be taken out of the counts. */
-export interface OwnSubscriptions {
-  patternNodes: ReadonlySet<string>;
-  shardChannels: ReadonlyMap<string, ReadonlySet<string>>;
-  channels: ReadonlyMap<string, ReadonlySet<string>>;
-  /** Connections this process holds per node id (all kinds), and how many of them are pub/sub. */
-  connections: ReadonlyMap<string, { total: number; pubsub: number }>;
+/** What one node answered in one round of reads; built by redis/node-reading.ts. */
+export interface NodeReading {
+  /** Classic channel -> PUBSUB NUMSUB on this node. */
+  channels: Map<string, number>;
+  /** Shard channel -> PUBSUB SHARDNUMSUB on this node; undefined when not asked or not supported. */
+  shardChannels?: Map<string, number>;
+  numpat: number;
+  info?: Record<string, string>;
+  /** CLIENT LIST TYPE pubsub; undefined with `clientsError` when the server refused it. */
+  clients?: ClientInfo[];
+  clientsError?: string;
+  pubsubLimit?: OutputBufferLimit;
+  limitsError?: string;
 }
 
-export const NO_OWN_SUBSCRIPTIONS: OwnSubscriptions = {
-  patternNodes: new Set(),
-  shardChannels: new Map(),
-  channels: new Map(),
-  connections: new Map(),
-};
-
-/** Slot -> the primary that serves it, for a cluster; an empty lookup for standalone. */
-export function slotOwners(topology: Topology): (slot: number) => TopologyNode | undefined {
-  const owners = new Array<TopologyNode | undefined>(SLOT_COUNT);
-  for (const node of topology.nodes) {
-    if (node.role !== 'primary') continue;
-    for (const [start, end] of node.slots) for (let s = start; s <= end && s < SLOT_COUNT; s++) owners[s] = node;
-  }
-  return (slot) => owners[slot];
+/** A channel row as `watch` and `check` see it, already summed over nodes. */
+export interface ChannelRow {
+  name: string;
+  kind: 'channel' | 'shard';
+  /** Subscribers summed over the right nodes, minus pubsub-mon's own. */
+  subscribers: number;
+  /** Shard channels only: the hash slot and the address of the owning primary. */
+  slot?: number;
+  shard?: string;
+  /** Messages per second seen by the sampler; undefined when rates are off or not yet known. */
+  rate?: number;
 }
 
-function ownHas(map: ReadonlyMap<string, ReadonlySet<string>>, nodeId: string, channel: string): boolean {
-  return map.get(nodeId)?.has(channel) ?? false;
+/** One node's health, as shown in the node table. `undefined` means the server does not report it. */
+export interface NodeRow {
+  address: string;
+  role: TopologyNode['role'];
+  up: boolean;
+  /** Why the node is down or could not be read. */
+  error?: string;
+  version?: string;
+  clients?: number;
+  /** Pub/sub clients, minus pubsub-mon's own connections. */
+  pubsubClients?: number;
+  /** PUBSUB NUMPAT minus the sampler's pattern. */
+  numpat?: number;
+  opsPerSec?: number;
+  /** Calls of PUBLISH plus SPUBLISH per second on this node, from commandstats deltas. */
+  publishPerSec?: number;
+  /** True where the node's publish count repeats what its primary counted (standalone replicas). */
+  publishReplicated?: boolean;
+  /** Largest `omem` among pub/sub clients other than pubsub-mon's. */
+  maxSubscriberOmem?: number;
+  pubsubLimit?: OutputBufferLimit;
+  /** Output-buffer disconnections since pubsub-mon started (Redis 7.4+). */
+  obufDisconnections?: number;
 }
 
-const isOwnClient = (c: ClientInfo) => c.name.startsWith(CLIENT_NAME_PREFIX);
+/** Everything one refresh of `watch` shows. */
+export interface Snapshot {
+  /** Milliseconds since the epoch when the snapshot was taken. */
+  time: number;
+  mode: 'standalone' | 'cluster';
+  channels: ChannelRow[];
+  nodes: NodeRow[];
+  /** PUBLISH+SPUBLISH per second over the deployment, each publish counted once. */
+  publishPerSec?: number;
+  /** True when any node has pattern subscriptions (so NUMSUB 0 does not mean nobody hears). */
+  patternsPresent: boolean;
+  /** Nodes down, fields unknown, and other things the reader must know. */
+  warnings: string[];
+}
+
+const KEYSPACE = /^__key(space|event)@/;
+
+/** Keyspace-notification channels (`__keyspace@N__:*`, `__keyevent@N__:*`), left out unless asked for. */
+export function isKeyspaceChannel(name: string): boolean {
+  return KEYSPACE.test(name);
+}
 
 /**
  * Classic channels: NUMSUB summed over every node read (PUBLISH reaches all of them, replicas too).
@@ -63,7 +104,7 @@ export function mergeChannels(topology: Topology, readings: ReadonlyMap<string, 
       if (!row) {
         row = { name, kind: 'shard', subscribers: 0 };
         if (ownerOf) {
-          row.slot = keyHashSlot(name);
+          row.slot = hashSlot(name);
           const owner = ownerOf(row.slot);
           if (owner) row.shard = owner.address;
         }

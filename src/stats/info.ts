@@ -1,5 +1,14 @@
 // Turns the text of an INFO reply into fields, command statistics and the replica list of a primary.
-import type { CommandStat } from './types.js';
+
+/** One field of commandstats, e.g. `cmdstat_publish`. */
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  usecPerCall: number;
+  /** Absent before Redis 6.2. */
+  rejectedCalls?: number;
+  failedCalls?: number;
+}
 
 /** Strict decimal: `Number('')` is 0 and `Number('0x1f')` is 31, neither of which the server means. */
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
