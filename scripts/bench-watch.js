@@ -71,7 +71,7 @@ async function importLibrary() {
       import('../dist/sandbox/sandbox.js'),
       import('../dist/redis/monitor.js'),
       import('../dist/redis/target.js'),
-      import('../dist/redis/slot.js'),
+      import('../dist/stats/hash-slot.js'),
       import('../dist/render/format.js'),
     ]);
     return { ...sandbox, ...monitor, ...target, ...slot, ...format };
@@ -114,7 +114,7 @@ async function run(settings, lib, resources) {
   const shards = await readShards(admin);
   stopIfAborted();
 
-  const plan = planSubscriptions(sb.nodes, shards, settings, lib.keyHashSlot);
+  const plan = planSubscriptions(sb.nodes, shards, settings, lib.hashSlot);
   log(`subscribing: ${plan.expected.channelRows} channels (${settings.channels} classic, ${settings.shardChannels} shard), ${plan.expected.subscribers} subscriptions over ${plan.connections.length} connections ...`);
   resources.child = await startSubscriberChild(plan.connections);
   stopIfAborted();

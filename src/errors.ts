@@ -1,7 +1,7 @@
 // Typed errors thrown below the CLI; only src/cli.ts and the command modules turn them into exit codes.
 
 /** What went wrong, in terms a command can map to its own exit codes. */
-export type ErrorKind = 'usage' | 'connection' | 'auth' | 'permission' | 'server' | 'environment';
+export type ErrorKind = 'usage' | 'connection' | 'auth' | 'permission' | 'server' | 'environment' | 'interrupted';
 
 /** Base class: a message meant for a person, one line, no secrets, and a suggested exit code. */
 export class PubsubMonError extends Error {
@@ -55,5 +55,12 @@ export class ServerError extends PubsubMonError {
 export class EnvironmentError extends PubsubMonError {
   constructor(message: string) {
     super('environment', message);
+  }
+}
+
+/** Ctrl-C or SIGTERM before there was anything to show: the user's choice, not a mistake (exit 130, as shells do for SIGINT). */
+export class InterruptedError extends PubsubMonError {
+  constructor(message: string) {
+    super('interrupted', message, 130);
   }
 }

@@ -3,7 +3,7 @@ import { slotOwners, type Topology, type TopologyNode } from '../stats/topology.
 import { hashSlot } from '../stats/hash-slot.js';
 import type { SubscribeKind } from '../redis/raw-subscriber.js';
 import { splitRate, staggerNs } from './schedule.js';
-import type { BenchConfig } from './config.js';
+import type { BenchConfig } from '../stats/bench-config.js';
 
 export interface NodeRef {
   host: string;

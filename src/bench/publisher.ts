@@ -5,34 +5,11 @@ import { openRawSocket } from '../redis/raw-socket.js';
 import { FrameBatch, countReplies, newReplyScanState, publishFrame, type ReplyScanState } from './frames.js';
 import { writeHeader } from './payload-header.js';
 import { OpenLoopSchedule } from './schedule.js';
+import { hrNowNs } from './clock.js';
 import type { NodeRef, PublisherPlan } from './plan.js';
-import type { PublishMode } from './config.js';
-
-/** When each phase begins, in process.hrtime nanoseconds (shared by every thread and process). */
-export interface Timing {
-  startNs: number;
-  /** Messages intended before this are warm-up: sent, not counted. */
-  measureFromNs: number;
-  /** No message is intended at or after this (duration runs); undefined with --messages. */
-  endNs?: number;
-}
-
-export interface PublisherReport {
-  id: number;
-  /** Measured messages written (replies may still be errors). */
-  measuredSent: number;
-  /** Measured messages the server accepted, per channel: the basis of "expected". */
-  okPerChannel: number[];
-  /** Measured messages answered with an error (MOVED, NOPERM, ...): never counted as sent. */
-  errors: number;
-  errorSamples: string[];
-  /** Measured messages per second of intended time, from measureFromNs. */
-  perSecond: number[];
-  /** Actual hrtime of the last measured write. */
-  lastSendNs: number;
-  /** The connection broke before all replies came back. */
-  failure?: string;
-}
+import type { PublishMode } from '../stats/bench-config.js';
+import type { PublisherReport } from '../stats/bench-result.js';
+import type { Timing } from './worker-protocol.js';
 
 /** Frames per write in as-fast-as-possible mode, and how many may await replies per connection. */
 const MAX_MODE_BATCH = 256;
@@ -42,7 +19,6 @@ const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** The longest the loop sleeps between looks at the schedule: a bound on the added send delay. */
 const MAX_SLEEP_MS = 0.1;
 
-const now = () => Number(process.hrtime.bigint());
 
 interface Conn {
   node: NodeRef;
@@ -157,7 +133,7 @@ export class PublisherLoop {
       const finished = () => this.stopped || this.report.failure !== undefined || (quota !== undefined && this.report.measuredSent >= quota);
       const tick = () => {
         if (finished()) return resolve();
-        const t = now();
+        const t = hrNowNs();
         if (t < timing.startNs) {
           Atomics.wait(this.sleeper, 0, 0, Math.min(MAX_SLEEP_MS, (timing.startNs - t) / 1e6));
           setImmediate(tick);
@@ -174,7 +150,7 @@ export class PublisherLoop {
           }
           this.flush();
           if (this.report.measuredSent > 0) this.report.lastSendNs = t;
-          const wait = (schedule.intendedNs(i) - now()) / 1e6;
+          const wait = (schedule.intendedNs(i) - hrNowNs()) / 1e6;
           if (wait > 0) Atomics.wait(this.sleeper, 0, 0, Math.min(MAX_SLEEP_MS, wait));
         } else {
           if (timing.endNs !== undefined && t >= timing.endNs) return this.flushAndResolve(resolve);

@@ -5,28 +5,12 @@ import { isBenchPayload, readChannel, readIntendedNs, readPublisher, readSeq } f
 import { SequenceTracker } from '../stats/sequence-tracker.js';
 import { LatencyRecorder, encodeHistogram } from '../stats/histogram.js';
 import type { SubscriberPlan } from './plan.js';
-import type { Timing } from './publisher.js';
-
-export interface SubscriberReport {
-  id: number;
-  /** Measured deliveries, duplicates included. */
-  received: number;
-  unique: number;
-  duplicates: number;
-  reordered: number;
-  /** Messages on the bench channels that did not carry a bench header (someone else publishing). */
-  foreign: number;
-  histogram: string;
-  overflow: number;
-  /** Measured deliveries per second of receive time, from measureFromNs. */
-  perSecond: number[];
-  /** Set when a connection ended during the run: who, why, and when (ns). */
-  lost?: { address: string; reason: string; atNs: number };
-}
+import type { SubscriberReport } from '../stats/bench-result.js';
+import { hrNowNs } from './clock.js';
+import type { Timing } from './worker-protocol.js';
 
 /** Names per SUBSCRIBE command: long argument lists are fine, but not unbounded. */
 const SUBSCRIBE_CHUNK = 1000;
-const hrNow = () => Number(process.hrtime.bigint());
 
 export class SubscriberLoop {
   private readonly subs: RawSubscriber[] = [];
@@ -51,10 +35,10 @@ export class SubscriberLoop {
   /** Connects and subscribes; resolves once the server confirmed every subscription. */
   async connect(): Promise<void> {
     for (const c of this.plan.connections) {
-      const sub = new RawSubscriber(this.target, c.node, 'bench-sub', hrNow);
+      const sub = new RawSubscriber(this.target, c.node, 'bench-sub', hrNowNs);
       sub.onMessage = (_kind, _pattern, _channel, payload, receivedAt) => this.onMessage(payload, receivedAt);
       sub.onClose = (reason) => {
-        if (this.running) this.report.lost ??= { address: c.node.address, reason, atNs: hrNow() };
+        if (this.running) this.report.lost ??= { address: c.node.address, reason, atNs: hrNowNs() };
       };
       await sub.connect();
       this.subs.push(sub);

@@ -1,32 +1,11 @@
-// Worker thread of a bench run: hosts publisher and subscriber loops and reports to the main thread.
+// Worker thread of a bench run: hosts publisher and subscriber loops and reports to the main thread (see worker-protocol.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ConnectionTarget } from '../redis/target.js';
 import { PubsubMonError } from '../errors.js';
 import { encodeHistogram } from '../stats/histogram.js';
-import { PublisherLoop, type PublisherReport, type Timing } from './publisher.js';
-import { SubscriberLoop, type SubscriberReport } from './subscriber.js';
-import type { WorkerPlan } from './plan.js';
-import type { PublishMode } from './config.js';
-
-export interface WorkerInput {
-  target: ConnectionTarget;
-  plan: WorkerPlan;
-  channels: string[];
-  size: number;
-  mode: PublishMode;
-  publisherCount: number;
-}
-
-export type ToWorker = { type: 'start'; timing: Timing } | { type: 'finish' } | { type: 'stop' };
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'failed'; message: string; kind: string }
-  | { type: 'progress'; sent: number; received: number; interval: string }
-  | { type: 'published'; publishers: PublisherReport[] }
-  | { type: 'done'; subscribers: SubscriberReport[] };
-
-/** How often the worker tells the main thread how far it got. */
-export const PROGRESS_MS = 1000;
+import { PublisherLoop } from './publisher.js';
+import { SubscriberLoop } from './subscriber.js';
+import { PROGRESS_MS, type FromWorker, type ToWorker, type WorkerInput } from './worker-protocol.js';
 
 /** Structured clone turns Buffers into plain Uint8Arrays: TLS wants them back as Buffers. */
 function revive(target: ConnectionTarget): ConnectionTarget {
@@ -53,10 +32,11 @@ async function main(): Promise<void> {
     for (const s of subscribers) await s.connect();
     for (const p of publishers) await p.connect();
   } catch (err) {
-    const e = err instanceof PubsubMonError ? err : undefined;
-    send({ type: 'failed', message: e?.message ?? String((err as Error)?.message ?? err), kind: e?.kind ?? 'server' });
     subscribers.forEach((s) => s.close());
     publishers.forEach((p) => p.close());
+    // Anything but a typed error is a bug: rethrown, it reaches the main thread as the worker's 'error'.
+    if (!(err instanceof PubsubMonError)) throw err;
+    send({ type: 'failed', message: err.message, kind: err.kind });
     return;
   }
   let progress: NodeJS.Timeout | undefined;

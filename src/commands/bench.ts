@@ -7,9 +7,11 @@ import { complain, useColor, type Io } from './io.js';
 import { CONNECTION_OPTIONS, OUTPUT_OPTIONS, lastWins, targetFromArgs, type ConnectionArgs } from '../options.js';
 import { parseDuration, parseInteger } from '../values.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_BENCH, type BenchConfig, type PublishMode, type SubscribeMode } from '../bench/config.js';
+import { DEFAULT_BENCH, type BenchConfig, type PublishMode, type SubscribeMode } from '../stats/bench-config.js';
 import { runBench, type BenchProgress } from '../bench/runner.js';
-import { benchToJson, renderBenchReport } from '../render/bench-report.js';
+import { renderBenchReport } from '../render/bench-report.js';
+import { benchToJson } from '../render/json/bench.js';
+import { incompleteExitCode } from '../stats/bench-result.js';
 import { percentileDistribution } from '../stats/histogram.js';
 import { formatCount, formatMicros, formatRate } from '../render/format.js';
 
@@ -128,7 +130,6 @@ export const benchCommand: CommandModule = {
     }
     if (args.json) io.stdout.write(`${JSON.stringify(benchToJson(result))}\n`);
     else io.stdout.write(renderBenchReport(result, { color, ...(io.stdout.columns ? { width: io.stdout.columns } : {}) }));
-    const broken = result.incomplete.filter((r) => !r.startsWith('interrupted'));
-    return broken.length > 0 ? 1 : 0;
+    return incompleteExitCode(result.incomplete);
   },
 };

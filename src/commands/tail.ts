@@ -9,8 +9,10 @@ import { Tailer, type TailSubscriptions } from '../tail/tailer.js';
 import { makeFilter } from '../tail/filter.js';
 import { OutputQueue } from '../tail/output-queue.js';
 import type { TailKind, TailMessage } from '../stats/tail-message.js';
-import { compileFormat, FORMAT_TOKENS, makeJsonFormatter, makeTextFormatter } from '../render/tail-line.js';
-import { escapeControl } from '../render/escape.js';
+import { compileFormat, FORMAT_TOKENS, makeTextFormatter, TemplateError, type TailFormatter } from '../render/tail-line.js';
+import { makeJsonFormatter, markerLine, type TailMarkerJson } from '../render/json/tail.js';
+import { escapeText } from '../render/escape.js';
+import { formatLocalTime } from '../render/format.js';
 
 export const TAIL_OPTIONS = lastWins({
   channel: { alias: 'c', type: 'string', array: true, describe: 'Exact channel to SUBSCRIBE (repeatable)' },
@@ -57,10 +59,14 @@ export function subscriptionsFrom(args: Pick<TailArgs, 'patterns' | 'channel' | 
   return { patterns: nothingNamed ? ['*'] : patterns, channels, shardChannels, allShards: args.shards };
 }
 
-function localTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+/** The --format template, or a usage error naming what is wrong with it. */
+function templateFormatter(template: string, maxPayload: number | undefined): TailFormatter {
+  try {
+    return compileFormat(template, { ...(maxPayload !== undefined ? { maxPayload } : {}) });
+  } catch (err) {
+    if (err instanceof TemplateError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 export const tailCommand: CommandModule = {
@@ -95,10 +101,10 @@ export const tailCommand: CommandModule = {
     const filter = makeFilter({ includeKeyspace: args.includeKeyspace, exclude: args.exclude ?? [], ...(grep ? { grep } : {}) });
     const tty = Boolean(io.stdout.isTTY);
     const color = useColor(io, args.color);
-    const render: (m: TailMessage) => string = args.json
+    const render: TailFormatter = args.json
       ? makeJsonFormatter({ ...(maxPayload !== undefined ? { maxPayload } : {}) })
       : args.format !== undefined
-        ? compileFormat(args.format, { ...(maxPayload !== undefined ? { maxPayload } : {}) })
+        ? templateFormatter(args.format, maxPayload)
         : makeTextFormatter({ color, full: args.full || !tty, pretty: args.pretty, ...(maxPayload !== undefined ? { maxPayload } : {}), ...(tty && io.stdout.columns ? { width: io.stdout.columns } : {}) });
 
     const seen: Record<TailKind, number> = { message: 0, pmessage: 0, smessage: 0 };
@@ -121,11 +127,10 @@ export const tailCommand: CommandModule = {
       // The reader went away (`| head`): that is how pipes end, not a failure.
       if (err.code === 'EPIPE') stop('pipe');
     });
-    const marker = (text: string, event: Record<string, unknown>) => {
-      const now = Date.now();
-      if (args.json) queue.push(`${JSON.stringify({ ts: new Date(now).toISOString(), ...event })}\n`);
-      else queue.push(`${localTime(now)}  --- ${escapeControl(text)} ---\n`);
-      if (!tty) complain(io, text);
+    const marker = (text: string, event: TailMarkerJson) => {
+      if (args.json) queue.push(markerLine(event));
+      else queue.push(`${formatLocalTime(Date.parse(event.ts), { millis: true })}  --- ${escapeText(text)} ---\n`);
+      if (!tty) complain(io, escapeText(text));
     };
 
     let idleTimer: NodeJS.Timeout | undefined;
@@ -150,9 +155,9 @@ export const tailCommand: CommandModule = {
       },
       onGap: (node, reason) => {
         gaps++;
-        marker(`${reason}; messages published until it is back are missed`, { kind: 'gap', node, reason });
+        marker(`${reason}; messages published until it is back are missed`, { ts: new Date().toISOString(), kind: 'gap', node, reason });
       },
-      onResume: (node, downMs) => marker(`${node} is back after ${downMs} ms; resubscribed`, { kind: 'resumed', node, down_ms: downMs }),
+      onResume: (node, downMs) => marker(`${node} is back after ${downMs} ms; resubscribed`, { ts: new Date().toISOString(), kind: 'resumed', node, down_ms: downMs }),
       onNotice: (text) => complain(io, text),
     });
 

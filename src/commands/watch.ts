@@ -7,7 +7,8 @@ import { parseDuration, parseInteger } from '../values.js';
 import { Monitor } from '../redis/monitor.js';
 import type { Snapshot } from '../stats/snapshot.js';
 import { arrangeChannels, SORT_KEYS, type SortKey } from '../stats/arrange.js';
-import { renderSnapshot, snapshotToJson } from '../render/watch-table.js';
+import { renderSnapshot } from '../render/watch-table.js';
+import { snapshotToJson } from '../render/json/watch.js';
 import { UsageError } from '../errors.js';
 
 export const WATCH_OPTIONS = lastWins({

@@ -1,5 +1,7 @@
-// Maps socket errors and Redis error replies to one clear, typed, password-free sentence.
+// Maps socket errors and Redis error replies to one clear, typed, password-free sentence; anything else is a bug and stays one.
 import { AuthError, ConnectionError, PermissionError, PubsubMonError, ServerError } from '../errors.js';
+import { RespError } from './resp.js';
+import { MalformedReplyError } from '../stats/malformed-reply.js';
 
 function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
@@ -18,10 +20,6 @@ function permissionHint(message: string, user: string | undefined): string {
   return `ACL user '${who}' lacks a permission: ${message}`;
 }
 
-/**
- * Returns a PubsubMonError for anything thrown while talking to `address`. Already-typed errors
- * pass through unchanged.
- */
 export interface ErrorContext {
   /** The error happened while opening the connection, not on an established one. */
   connecting?: boolean;
@@ -29,8 +27,34 @@ export interface ErrorContext {
   tls?: boolean;
 }
 
+/** Messages ioredis (and our own sockets) give for a connection that failed or went away. */
+const CONNECTION_MESSAGES = /^(Connection is closed|Command timed out|Stream isn't writeable|(connect|read|write) E[A-Z]+\b|Reached the max retries per request limit|None of startup nodes is available)/;
+
+/**
+ * True for what a server or the network can cause: an error reply (ioredis' ReplyError, our
+ * RespError), a socket or TLS failure (an errno or OpenSSL code), or ioredis' own connection
+ * messages. A TypeError, a RangeError or any other plain mistake in our code is not one.
+ */
+export function isServerOrNetworkError(err: unknown): boolean {
+  if (err instanceof PubsubMonError || err instanceof RespError || err instanceof MalformedReplyError) return true;
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'ReplyError' || err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError') return true;
+  // Errors of JavaScript itself are never the server's doing, whatever their message says.
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError || err instanceof ReferenceError) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string' && (/^E[A-Z0-9_]+$/.test(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /CERT|SSL|TLS/.test(code))) return true;
+  return CONNECTION_MESSAGES.test(err.message) || /SSL routines|certificate/i.test(err.message);
+}
+
+/**
+ * A typed, password-free error for anything a server or the network threw while talking to
+ * `address`; typed errors pass through unchanged. Anything else is a bug in pubsub-mon: it is
+ * rethrown as it is, so it surfaces as an unexpected error with its stack (DEBUG=1), never
+ * disguised as `<address>: Cannot read properties of undefined`.
+ */
 export function describeRedisError(err: unknown, address: string, user?: string, context: ErrorContext = {}): PubsubMonError {
   if (err instanceof PubsubMonError) return err;
+  if (!isServerOrNetworkError(err)) throw err;
   const msg = messageOf(err).replace(/\s+/g, ' ').trim();
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
   if (/CERTIFICATE_REQUIRED|alert certificate required/i.test(code + msg)) {
@@ -63,7 +87,7 @@ export function describeRedisError(err: unknown, address: string, user?: string,
   return new ServerError(`${address}: ${msg}`);
 }
 
-/** True for errors that mean "the node is not reachable right now" rather than "the request is wrong". */
-export function isConnectivityError(err: unknown): boolean {
-  return err instanceof ConnectionError;
+/** For a read whose failure is tolerated: swallows a server or network error, and rethrows a bug. */
+export function rethrowIfBug(err: unknown): void {
+  if (!isServerOrNetworkError(err)) throw err;
 }

@@ -4,7 +4,7 @@ import type { ConnectionTarget } from './target.js';
 import type { DiscoveredTopology, TopologyNode } from '../stats/topology.js';
 import { slotOwners, versionAtLeast } from '../stats/topology.js';
 import { openNode } from './connect.js';
-import { describeRedisError } from './errors.js';
+import { describeRedisError, rethrowIfBug } from './errors.js';
 import { discoverTopology } from './discover.js';
 import { readNode } from './node-reading.js';
 import { buildNodeRow, mergeChannels, totalPublishRate, type ChannelRow, type NodeReading, type NodeRow, type Snapshot } from '../stats/snapshot.js';
@@ -156,7 +156,8 @@ export class Monitor {
           }
         }
         return;
-      } catch {
+      } catch (err) {
+        rethrowIfBug(err);
         // try the next node
       }
     }

@@ -1,13 +1,8 @@
 // Reads everything watch and check need from one node: channels and their counts, patterns, INFO, pub/sub clients.
 import type { Redis } from 'ioredis';
-import { parseInfo } from '../stats/info.js';
-import { parseClientList } from '../stats/client-list.js';
-import { parseOutputBufferLimits } from '../stats/output-buffer-limit.js';
 import { isKeyspaceChannel, type NodeReading } from '../stats/snapshot.js';
 import { describeRedisError } from './errors.js';
-
-/** NUMSUB arguments per command: large enough to be quick, small enough not to stall the server. */
-export const NUMSUB_BATCH = 1000;
+import { countPatterns, countSubscribers, listChannels, readInfo, readPubsubClients, readPubsubLimit } from './queries.js';
 
 export interface ReadOptions {
   /** Server-side glob for PUBSUB CHANNELS / SHARDCHANNELS. */
@@ -22,36 +17,15 @@ export interface ReadOptions {
   limits: boolean;
 }
 
-/** Runs `PUBSUB <sub> ch...` in batches, pipelined, and folds the `[name, count, ...]` replies. */
-async function countSubscribers(client: Redis, sub: 'NUMSUB' | 'SHARDNUMSUB', names: string[]): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  if (names.length === 0) return counts;
-  const pipeline = client.pipeline();
-  for (let i = 0; i < names.length; i += NUMSUB_BATCH) pipeline.call('PUBSUB', sub, ...names.slice(i, i + NUMSUB_BATCH));
-  const results = (await pipeline.exec()) ?? [];
-  for (const [err, reply] of results) {
-    if (err) throw err;
-    const flat = reply as Array<string | number>;
-    for (let i = 0; i + 1 < flat.length; i += 2) counts.set(String(flat[i]), Number(flat[i + 1]));
-  }
-  return counts;
-}
-
 /** One round of reads against one node. Throws a typed error if the counts themselves cannot be read. */
 export async function readNode(client: Redis, address: string, options: ReadOptions, user?: string): Promise<NodeReading> {
-  const channelArgs = options.pattern ? [options.pattern] : [];
   try {
-    const listing = client.pipeline();
-    listing.call('PUBSUB', 'CHANNELS', ...channelArgs);
-    listing.call('PUBSUB', 'NUMPAT');
-    if (options.sharded) listing.call('PUBSUB', 'SHARDCHANNELS', ...channelArgs);
-    const replies = (await listing.exec()) ?? [];
-    for (const [err] of replies) if (err) throw err;
-    const keep = (name: string) => options.includeKeyspace || !isKeyspaceChannel(name);
-    const classicNames = (replies[0]?.[1] as string[]).filter(keep);
-    const numpat = Number(replies[1]?.[1]);
-    const shardNames = options.sharded ? (replies[2]?.[1] as string[]) : undefined;
-
+    const [allClassic, numpat, shardNames] = await Promise.all([
+      listChannels(client, 'CHANNELS', options.pattern),
+      countPatterns(client),
+      options.sharded ? listChannels(client, 'SHARDCHANNELS', options.pattern) : Promise.resolve(undefined),
+    ]);
+    const classicNames = options.includeKeyspace ? allClassic : allClassic.filter((name) => !isKeyspaceChannel(name));
     const [channels, shardChannels, health] = await Promise.all([
       countSubscribers(client, 'NUMSUB', classicNames),
       shardNames ? countSubscribers(client, 'SHARDNUMSUB', shardNames) : Promise.resolve(undefined),
@@ -68,32 +42,22 @@ export async function readNode(client: Redis, address: string, options: ReadOpti
 /** INFO, CLIENT LIST and CONFIG: each may be refused on its own (ACL, managed services) without failing the rest. */
 async function readHealth(client: Redis, options: ReadOptions): Promise<Partial<NodeReading>> {
   const out: Partial<NodeReading> = {};
-  const pipeline = client.pipeline();
+  const skipped = Promise.resolve(undefined);
+  const [info, stats, clients, limit] = await Promise.allSettled([
+    options.health ? readInfo(client) : skipped,
+    options.health ? readInfo(client, 'commandstats') : skipped,
+    options.health ? readPubsubClients(client) : skipped,
+    options.limits ? readPubsubLimit(client) : skipped,
+  ]);
   if (options.health) {
-    pipeline.info();
-    pipeline.info('commandstats');
-    pipeline.call('CLIENT', 'LIST', 'TYPE', 'pubsub');
-  }
-  if (options.limits) pipeline.call('CONFIG', 'GET', 'client-output-buffer-limit');
-  const replies = (await pipeline.exec()) ?? [];
-  let i = 0;
-  if (options.health) {
-    const [infoErr, infoText] = replies[i++] ?? [];
-    const [statsErr, statsText] = replies[i++] ?? [];
-    const [listErr, listText] = replies[i++] ?? [];
-    if (infoErr) throw infoErr;
-    out.info = { ...parseInfo(String(infoText)), ...(statsErr ? {} : parseInfo(String(statsText))) };
-    if (listErr) out.clientsError = firstLine(listErr);
-    else out.clients = parseClientList(String(listText));
+    if (info.status === 'rejected') throw info.reason;
+    out.info = { ...info.value, ...(stats.status === 'fulfilled' ? stats.value : {}) };
+    if (clients.status === 'rejected') out.clientsError = firstLine(clients.reason);
+    else if (clients.value) out.clients = clients.value;
   }
   if (options.limits) {
-    const [cfgErr, cfg] = replies[i++] ?? [];
-    if (cfgErr) out.limitsError = firstLine(cfgErr);
-    else {
-      const value = (cfg as string[] | undefined)?.[1];
-      const limit = value ? parseOutputBufferLimits(value).pubsub : undefined;
-      if (limit) out.pubsubLimit = limit;
-    }
+    if (limit.status === 'rejected') out.limitsError = firstLine(limit.reason);
+    else if (limit.value) out.pubsubLimit = limit.value;
   }
   return out;
 }

@@ -76,7 +76,7 @@ export async function handshake(socket: net.Socket, target: ConnectionTarget, no
   // AUTH must have worked; a refused CLIENT SETNAME (restricted ACL user) is only a courtesy lost.
   if (target.password !== undefined && replies[0] instanceof RespError) {
     socket.destroy();
-    throw describeRedisError(new Error(replies[0].message), address, target.username);
+    throw describeRedisError(replies[0], address, target.username);
   }
 }
 

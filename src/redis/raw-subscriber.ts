@@ -2,7 +2,7 @@
 import type net from 'node:net';
 import type { ConnectionTarget } from './target.js';
 import type { NodeAddress } from './connect.js';
-import { describeRedisError } from './errors.js';
+import { describeRedisError, rethrowIfBug } from './errors.js';
 import { openRawSocket } from './raw-socket.js';
 import { ConnectionError } from '../errors.js';
 import { bufferIs, encodeCommand, RespError, RespReader, type RespValue } from './resp.js';
@@ -111,7 +111,7 @@ export class RawSubscriber {
 
   async unsubscribe(kind: SubscribeKind, names: string[]): Promise<void> {
     if (names.length === 0) return;
-    await this.send([UNSUBSCRIBE[kind].toUpperCase(), ...names], names.length).catch(() => undefined);
+    await this.send([UNSUBSCRIBE[kind].toUpperCase(), ...names], names.length).catch(rethrowIfBug);
   }
 
   private dispatch(v: RespValue): void {
@@ -148,7 +148,7 @@ export class RawSubscriber {
     }
     if (v instanceof RespError) {
       const w = this.waiters.shift();
-      w?.reject(new Error(v.message));
+      w?.reject(v);
       return;
     }
     this.confirm();

@@ -2,9 +2,9 @@
 // ioredis stays in charge of discovery and control; this exists because its per-message cost made a
 // subscriber fall behind at 100k messages/s on the development machine (see REDIS-PUBSUB.md).
 
-/** An error reply (`-ERR ...`), kept as a value so a reader never throws mid-stream. */
-export class RespError {
-  constructor(readonly message: string) {}
+/** An error reply (`-ERR ...`), kept as a value so a reader never throws mid-stream; an Error so it can reject a promise as it is. */
+export class RespError extends Error {
+  override readonly name = 'RespError';
 }
 
 /** Bulk strings stay Buffers (payloads are bytes); simple strings become JS strings. */
@@ -149,7 +149,8 @@ export class RespReader {
         return new RespError(s);
       }
       default:
-        throw new Error(`protocol error: unexpected byte ${type} in a reply`);
+        // EPROTO, as the OS names a protocol error: the bytes came from the network, not from our code.
+        throw Object.assign(new Error(`protocol error: unexpected byte ${type} in a reply`), { code: 'EPROTO' });
     }
   }
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from './target.js';
 import type { TopologyNode } from '../stats/topology.js';
 import { openNode } from './connect.js';
-import { describeRedisError } from './errors.js';
+import { describeRedisError, rethrowIfBug } from './errors.js';
 import { isKeyspaceChannel } from '../stats/snapshot.js';
 import { SAMPLER_PATTERN, SAMPLER_ROLE, SHARD_SAMPLER_ROLE } from '../stats/own-subscriptions.js';
 
@@ -135,7 +135,8 @@ export class RateSampler {
               if (m?.[1] !== undefined) c.channels.delete(m[1]);
             });
             this.shards.set(id, conn);
-          } catch {
+          } catch (err) {
+            rethrowIfBug(err);
             return;
           }
         }
@@ -144,7 +145,7 @@ export class RateSampler {
         const add = [...channels].filter((ch) => !current.channels.has(ch));
         for (const ch of drop) {
           current.channels.delete(ch);
-          await current.client.sunsubscribe(ch).catch(() => undefined);
+          await current.client.sunsubscribe(ch).catch(rethrowIfBug);
         }
         // One channel per SSUBSCRIBE: channels of different slots in one call would be CROSSSLOT.
         await Promise.all(

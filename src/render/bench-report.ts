@@ -1,86 +1,16 @@
-// The result of `pubsub-mon bench`, rendered as a report for people or as the stable JSON shape.
+// The result of `pubsub-mon bench`, rendered as a report for people.
 
 import {
   decodeHistogram,
   logBuckets,
   type LatencyBucket,
-  type LatencySummary,
 } from '../stats/histogram.js';
 import { renderTable, type Align, type Cell } from './table.js';
 import { makePalette, type Palette } from './color.js';
-import { escapeControl } from './escape.js';
+import { escapeText } from './escape.js';
+import { noun } from '../stats/plural.js';
+import type { BenchResult, BenchServerStats, BenchTimePoint } from '../stats/bench-result.js';
 import { formatBytes, formatCount, formatMicros, formatPercent, formatRate, UNKNOWN } from './format.js';
-
-/** One second of the measured run. */
-export interface BenchTimePoint {
-  /** 0-based second since the clock started (after warm-up): the point covers [second, second + 1) s. */
-  second: number;
-  /** Messages published during that second. */
-  sent: number;
-  /** Messages received (by all subscribers) during that second. */
-  received: number;
-  /** p99 latency of the messages received during that second. */
-  p99Us?: number;
-}
-
-/** What the servers said about themselves over the run; absent when unknown (never 0 for unknown). */
-export interface BenchServerStats {
-  /** used_cpu_user + used_cpu_sys delta, summed over nodes. */
-  cpuSeconds?: number;
-  cpuUsPerMessage?: number;
-  netInBytes?: number;
-  netOutBytes?: number;
-  /** Largest `omem` of a subscriber seen during the run. */
-  peakSubscriberOmem?: number;
-  /** client-output-buffer-limit pubsub hard limit; 0 means no limit. */
-  pubsubLimitBytes?: number;
-  /** client_output_buffer_limit_disconnections delta (7.4+, Valkey 8+). */
-  obufDisconnections?: number;
-}
-
-export interface BenchResult {
-  target: string;
-  topology: 'standalone' | 'cluster';
-  nodes: number;
-  mode: 'publish' | 'spublish';
-  subscribe: 'channel' | 'pattern' | 'shard';
-  /** Subscribers were spread over replicas too. */
-  replicas: boolean;
-  /** Messages per second asked for; 0 = as fast as possible. */
-  askedRate: number;
-  durationMs: number;
-  warmupMs: number;
-  /** Stop after this many messages instead of after durationMs. */
-  messages?: number;
-  channels: number;
-  publishers: number;
-  subscribers: number;
-  /** Payload bytes. */
-  size: number;
-  threads: number;
-  /** Subscriptions asked for vs. found with NUMSUB/SHARDNUMSUB before the clock started. */
-  verified: { asked: number; found: number; detail: string };
-  published: number;
-  publishErrors: number;
-  errorSamples: string[];
-  /** Deliveries that should have happened: published × subscribers hearing each message. */
-  expected: number;
-  /** Unique deliveries. */
-  received: number;
-  lost: number;
-  duplicates: number;
-  reordered: number;
-  publishRate: number;
-  deliveryRate: number;
-  /** The measured publish phase, from the clock start (after warm-up) to the last publish: rates are over this. */
-  elapsedMs: number;
-  latency?: LatencySummary;
-  histogramEncoded?: string;
-  timeseries: BenchTimePoint[];
-  server: BenchServerStats;
-  /** Reasons the numbers are incomplete (a subscriber cut off by the server, ...). */
-  incomplete: string[];
-}
 
 export interface RenderBenchOptions {
   color: boolean;
@@ -88,8 +18,9 @@ export interface RenderBenchOptions {
   width?: number;
 }
 
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
+/** A count in the header: `1 node`, `1.00 k channels`. */
+function counted(n: number, one: string): string {
+  return `${formatCount(n)} ${noun(n, one)}`;
 }
 
 const PUBLISH_COMMAND: Record<BenchResult['mode'], string> = { publish: 'PUBLISH', spublish: 'SPUBLISH' };
@@ -111,27 +42,27 @@ const SEPARATOR = ' · ';
  * width is unknown (not a terminal, so nothing wraps it), broken between parts to fit a terminal.
  */
 function headerLine(r: BenchResult, p: Palette, width: number | undefined): string {
-  const topology = `${r.topology}, ${plural(r.nodes, 'node')}`;
+  const topology = `${r.topology}, ${counted(r.nodes, 'node')}`;
   const flow =
     `${PUBLISH_COMMAND[r.mode]} → ${SUBSCRIBE_COMMAND[r.subscribe]}` +
     (r.replicas ? ' (subscribers on replicas too)' : '');
   const length =
     r.messages !== undefined
-      ? plural(r.messages, 'message')
+      ? counted(r.messages, 'message')
       : r.durationMs > 0
         ? msText(r.durationMs)
         : UNKNOWN;
   const warmup = r.warmupMs > 0 ? ` + ${msText(r.warmupMs)} warm-up` : '';
   const parts = [
     TITLE,
-    escapeControl(r.target),
+    escapeText(r.target),
     topology,
     flow,
     formatBytes(r.size),
-    plural(r.channels, 'channel'),
-    plural(r.publishers, 'publisher'),
-    plural(r.subscribers, 'subscriber'),
-    plural(r.threads, 'thread'),
+    counted(r.channels, 'channel'),
+    counted(r.publishers, 'publisher'),
+    counted(r.subscribers, 'subscriber'),
+    counted(r.threads, 'thread'),
     length + warmup,
   ];
   const lines: string[] = [];
@@ -176,14 +107,14 @@ function summarySection(r: BenchResult, p: Palette): string {
     return [{ text: label }, cell, { text: rLabel }, rCell];
   });
   const lines = [renderTable(undefined, ['left', 'right', 'left', 'right'], rows, p)];
-  for (const sample of r.errorSamples) lines.push(p.yellow(`! publish error: ${escapeControl(sample)}`));
+  for (const sample of r.errorSamples) lines.push(p.yellow(`! publish error: ${escapeText(sample)}`));
   return lines.join('\n');
 }
 
 function verifiedLine(r: BenchResult, p: Palette): string {
   const v = r.verified;
   const counts = `${formatCount(v.found)} of ${formatCount(v.asked)}`;
-  const detail = v.detail ? ` (${escapeControl(v.detail)})` : '';
+  const detail = v.detail ? ` (${escapeText(v.detail)})` : '';
   const text = `subscriptions verified before the clock started: ${counts}${detail}`;
   return v.found < v.asked ? p.red(text) : text;
 }
@@ -315,145 +246,7 @@ export function renderBenchReport(r: BenchResult, opts: RenderBenchOptions): str
   if (distribution !== undefined) sections.push(distribution);
   sections.push(serverSection(r, p));
   if (r.incomplete.length > 0) {
-    sections.push(r.incomplete.map((reason) => p.red(p.bold(`!! ${escapeControl(reason)}`))).join('\n'));
+    sections.push(r.incomplete.map((reason) => p.red(p.bold(`!! ${escapeText(reason.message)}`))).join('\n'));
   }
   return `${sections.join('\n\n')}\n`;
-}
-
-export interface LatencyJson {
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  p9999: number;
-  max: number;
-  mean: number;
-  stdev: number;
-}
-
-/** The stable `bench --json` document. Unknown numbers are null, never 0. */
-export interface BenchJson {
-  published: number;
-  publish_errors: number;
-  error_samples: string[];
-  received: number;
-  expected: number;
-  lost: number;
-  duplicates: number;
-  reordered: number;
-  publish_rate: number;
-  delivery_rate: number;
-  /** 0 = as fast as possible. */
-  asked_rate: number;
-  elapsed_ms: number;
-  latency_us: LatencyJson | null;
-  /** The merged HDR histogram (compressed base64, µs), for merging runs or plotting; null when empty. */
-  histogram: string | null;
-  timeseries: { second: number; sent: number; received: number; p99_us: number | null }[];
-  verified: { asked: number; found: number; detail: string };
-  server: {
-    cpu_seconds: number | null;
-    cpu_us_per_message: number | null;
-    net_in_bytes: number | null;
-    net_out_bytes: number | null;
-    peak_subscriber_omem: number | null;
-    pubsub_limit_bytes: number | null;
-    obuf_disconnections: number | null;
-  };
-  config: {
-    target: string;
-    topology: BenchResult['topology'];
-    nodes: number;
-    mode: BenchResult['mode'];
-    subscribe: BenchResult['subscribe'];
-    replicas: boolean;
-    duration_ms: number;
-    warmup_ms: number;
-    messages: number | null;
-    channels: number;
-    publishers: number;
-    subscribers: number;
-    size: number;
-    threads: number;
-  };
-  incomplete: string[];
-}
-
-function known(n: number | undefined): number | null {
-  return n !== undefined && Number.isFinite(n) ? n : null;
-}
-
-/** Rates (and means) carry more digits than the measurement supports: two decimals are plenty. */
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
-}
-
-function latencyJson(l: LatencySummary | undefined): LatencyJson | null {
-  if (!l) return null;
-  return {
-    min: l.min,
-    p50: l.p50,
-    p90: l.p90,
-    p99: l.p99,
-    p999: l.p999,
-    p9999: l.p9999,
-    max: l.max,
-    mean: round2(l.mean),
-    stdev: round2(l.stdev),
-  };
-}
-
-export function benchToJson(r: BenchResult): BenchJson {
-  const s = r.server;
-  return {
-    published: r.published,
-    publish_errors: r.publishErrors,
-    error_samples: [...r.errorSamples],
-    received: r.received,
-    expected: r.expected,
-    lost: r.lost,
-    duplicates: r.duplicates,
-    reordered: r.reordered,
-    publish_rate: round2(r.publishRate),
-    delivery_rate: round2(r.deliveryRate),
-    asked_rate: round2(r.askedRate),
-    elapsed_ms: round2(r.elapsedMs),
-    latency_us: latencyJson(r.latency),
-    histogram: r.histogramEncoded ?? null,
-    timeseries: r.timeseries.map((t) => ({
-      second: t.second,
-      sent: t.sent,
-      received: t.received,
-      p99_us: known(t.p99Us),
-    })),
-    verified: { asked: r.verified.asked, found: r.verified.found, detail: r.verified.detail },
-    server: {
-      // INFO reports CPU to the microsecond; more digits are floating-point noise.
-      cpu_seconds: s.cpuSeconds === undefined ? null : Math.round(s.cpuSeconds * 1e6) / 1e6,
-      cpu_us_per_message: s.cpuUsPerMessage === undefined ? null : round2(s.cpuUsPerMessage),
-      net_in_bytes: known(s.netInBytes),
-      net_out_bytes: known(s.netOutBytes),
-      peak_subscriber_omem: known(s.peakSubscriberOmem),
-      pubsub_limit_bytes: known(s.pubsubLimitBytes),
-      obuf_disconnections: known(s.obufDisconnections),
-    },
-    config: {
-      target: r.target,
-      topology: r.topology,
-      nodes: r.nodes,
-      mode: r.mode,
-      subscribe: r.subscribe,
-      replicas: r.replicas,
-      duration_ms: r.durationMs,
-      warmup_ms: r.warmupMs,
-      messages: r.messages ?? null,
-      channels: r.channels,
-      publishers: r.publishers,
-      subscribers: r.subscribers,
-      size: r.size,
-      threads: r.threads,
-    },
-    incomplete: [...r.incomplete],
-  };
 }

@@ -2,35 +2,15 @@
 
 import { EXIT_CODES, type ChannelVerdict, type CheckResult, type CheckStatus } from '../stats/check.js';
 import { makePalette, type Paint, type Palette } from './color.js';
-import { escapeControl } from './escape.js';
+import { escapeText } from './escape.js';
 import { formatCount } from './format.js';
+import { checkErrorJson, checkToJson } from './json/check.js';
 
 export type CheckFormat = 'text' | 'json' | 'nagios' | 'prometheus';
 
 export interface RenderCheckOptions {
   /** Paint with ANSI colours (text format only; the others are for machines). */
   color: boolean;
-}
-
-/** The `check --format json` document. */
-export interface CheckJson {
-  status: CheckStatus;
-  exit_code: number;
-  summary: string;
-  min_subscribers: number;
-  /** null when `--warn` was not given. */
-  warn_below: number | null;
-  /** null when NUMPAT could not be read on every node. */
-  pattern_subscriptions: number | null;
-  channels: Array<{
-    name: string;
-    kind: 'channel' | 'shard';
-    subscribers: number;
-    status: CheckStatus;
-    reason: string;
-    matched_by?: string;
-  }>;
-  notes: string[];
 }
 
 function statusPaint(status: CheckStatus, p: Palette): Paint {
@@ -57,13 +37,13 @@ function padCells(rows: string[][]): string[][] {
 }
 
 function renderText(result: CheckResult, p: Palette): string {
-  const lines = [statusPaint(result.status, p)(escapeControl(result.summary))];
+  const lines = [statusPaint(result.status, p)(escapeText(result.summary))];
   const rows = result.verdicts.map((v) => [
     v.status,
-    escapeControl(v.name),
+    escapeText(v.name),
     v.kind,
     formatCount(v.subscribers),
-    v.reason + (v.matchedBy !== undefined ? ` [matched by '${escapeControl(v.matchedBy)}']` : ''),
+    v.reason + (v.matchedBy !== undefined ? ` [matched by '${escapeText(v.matchedBy)}']` : ''),
   ]);
   padCells(rows).forEach((cells, i) => {
     const verdict = result.verdicts[i];
@@ -71,34 +51,13 @@ function renderText(result: CheckResult, p: Palette): string {
     const painted = verdict ? statusPaint(verdict.status, p)(status) : status;
     lines.push(`  ${[painted, ...rest].join('  ')}`.trimEnd());
   });
-  for (const note of result.notes) lines.push(p.dim(`note: ${escapeControl(note)}`));
+  for (const note of result.notes) lines.push(p.dim(`note: ${escapeText(note)}`));
   return `${lines.join('\n')}\n`;
-}
-
-/** Builds the JSON document; strings stay raw because JSON escapes control characters itself. */
-export function checkToJson(result: CheckResult): CheckJson {
-  return {
-    status: result.status,
-    exit_code: EXIT_CODES[result.status],
-    summary: result.summary,
-    min_subscribers: result.minSubscribers,
-    warn_below: result.warnBelow ?? null,
-    pattern_subscriptions: result.patternsUnknown ? null : result.patternSubscriptions,
-    channels: result.verdicts.map((v) => ({
-      name: v.name,
-      kind: v.kind,
-      subscribers: v.subscribers,
-      status: v.status,
-      reason: v.reason,
-      ...(v.matchedBy !== undefined ? { matched_by: v.matchedBy } : {}),
-    })),
-    notes: [...result.notes],
-  };
 }
 
 /** Plugin output text must stay on one line, and `|` would start the perfdata early. */
 function nagiosText(s: string): string {
-  return escapeControl(s).replace(/\|/g, '\\x7c');
+  return escapeText(s).replace(/\|/g, '\\x7c');
 }
 
 /**
@@ -179,7 +138,7 @@ export function renderCheck(result: CheckResult, format: CheckFormat, opts: Rend
 export function renderCheckError(message: string, format: Exclude<CheckFormat, 'text'>): string {
   switch (format) {
     case 'json':
-      return `${JSON.stringify({ status: 'UNKNOWN', exit_code: EXIT_CODES.UNKNOWN, summary: `UNKNOWN - ${message}`, error: message, channels: [], notes: [] })}\n`;
+      return `${JSON.stringify(checkErrorJson(message))}\n`;
     case 'nagios':
       return `PUBSUB UNKNOWN - ${nagiosText(message)}\n`;
     case 'prometheus':

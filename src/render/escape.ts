@@ -1,12 +1,154 @@
-// Makes untrusted text (channel names, payloads, server errors) safe to print on a terminal.
+// Makes untrusted bytes and text (channel names, payloads, client names, server errors) safe to print on a terminal.
+import { isUtf8 } from 'node:buffer';
+
+/*
+ * Escape conventions, chosen so that every output reads back to exactly one input:
+ *   \xNN    one raw byte: an ASCII control (C0 or DEL) or a byte that is not part of valid UTF-8
+ *   \uNNNN  one valid but dangerous code point: a C1 control (U+0080-U+009F) or a bidi override
+ *   \n \r \t  those three controls, because they are common and `\x0a` reads badly
+ *   \\      a literal backslash, so that a payload containing the text `\x1b` stays distinguishable
+ * C1 controls use `\u` rather than `\x` because `\x9b` already means "the lone byte 0x9b".
+ */
+
+/** What each byte below 0x80 becomes; undefined means it is printed as itself. */
+const ASCII_ESCAPES: readonly (string | undefined)[] = (() => {
+  const table: (string | undefined)[] = [];
+  for (let b = 0; b < 0x80; b++) {
+    if (b === 0x0a) table.push('\\n');
+    else if (b === 0x0d) table.push('\\r');
+    else if (b === 0x09) table.push('\\t');
+    else if (b === 0x5c) table.push('\\\\');
+    else if (b < 0x20 || b === 0x7f) table.push(`\\x${b.toString(16).padStart(2, '0')}`);
+    else table.push(undefined);
+  }
+  return table;
+})();
+
+/** `\xNN` for every byte value, built once so the per-message path formats no numbers. */
+const BYTE_ESCAPES: readonly string[] = Array.from({ length: 256 }, (_, b) => `\\x${b.toString(16).padStart(2, '0')}`);
+
+function codePointEscape(cp: number): string {
+  return `\\u${cp.toString(16).padStart(4, '0')}`;
+}
 
 /**
- * C0 controls, DEL and C1 controls. C1 matters as much as ESC: some terminals treat U+009B as CSI,
- * so a channel name could otherwise move the cursor or rewrite the screen.
+ * Length of the well-formed UTF-8 sequence starting at `i` (2-4), or 0 when the lead byte does not
+ * start one. Follows the Unicode table of well-formed sequences, so overlongs (C0 AF, E0 80 80),
+ * encoded surrogates (ED A0 80) and code points above U+10FFFF are all rejected.
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+function sequenceLength(buf: Buffer, i: number): number {
+  const b0 = buf[i] ?? 0;
+  // Out of range reads as -1, which fails every continuation-byte test: a truncated sequence is invalid.
+  const b1 = buf[i + 1] ?? -1;
+  const cont = (b: number): boolean => b >= 0x80 && b <= 0xbf;
+  if (b0 >= 0xc2 && b0 <= 0xdf) return cont(b1) ? 2 : 0;
+  if (b0 >= 0xe0 && b0 <= 0xef) {
+    const lo = b0 === 0xe0 ? 0xa0 : 0x80;
+    const hi = b0 === 0xed ? 0x9f : 0xbf;
+    return b1 >= lo && b1 <= hi && cont(buf[i + 2] ?? -1) ? 3 : 0;
+  }
+  if (b0 >= 0xf0 && b0 <= 0xf4) {
+    const lo = b0 === 0xf0 ? 0x90 : 0x80;
+    const hi = b0 === 0xf4 ? 0x8f : 0xbf;
+    return b1 >= lo && b1 <= hi && cont(buf[i + 2] ?? -1) && cont(buf[i + 3] ?? -1) ? 4 : 0;
+  }
+  return 0;
+}
 
-/** Replaces every control character with `\xNN` (two lowercase hex digits); the rest is kept. */
-export function escapeControl(s: string): string {
-  return s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+/**
+ * True when the bytes at `i` encode a C1 control (C2 80-9F) or a bidi override (E2 80 AA-AE,
+ * E2 81 A6-A9). Checked on bytes so the fast path can decide without decoding.
+ */
+function startsDangerous(buf: Buffer, i: number): boolean {
+  const b0 = buf[i];
+  const b1 = buf[i + 1] ?? -1;
+  if (b0 === 0xc2) return b1 >= 0x80 && b1 <= 0x9f;
+  if (b0 !== 0xe2) return false;
+  const b2 = buf[i + 2] ?? -1;
+  return (b1 === 0x80 && b2 >= 0xaa && b2 <= 0xae) || (b1 === 0x81 && b2 >= 0xa6 && b2 <= 0xa9);
+}
+
+/** The byte-by-byte walk, for buffers the fast path found something to escape in. */
+function escapeSlow(buf: Buffer): string {
+  let out = '';
+  // Bytes from `run` to `i` need no escaping; they are copied in one toString call.
+  let run = 0;
+  let i = 0;
+  const n = buf.length;
+  while (i < n) {
+    const b = buf[i] ?? 0;
+    if (b < 0x80) {
+      const esc = ASCII_ESCAPES[b];
+      if (esc !== undefined) {
+        if (run < i) out += buf.toString('latin1', run, i);
+        out += esc;
+        run = i + 1;
+      }
+      i++;
+      continue;
+    }
+    const len = sequenceLength(buf, i);
+    if (len === 0) {
+      if (run < i) out += buf.toString('utf8', run, i);
+      out += BYTE_ESCAPES[b] ?? '';
+      i++;
+      run = i;
+      continue;
+    }
+    if (startsDangerous(buf, i)) {
+      if (run < i) out += buf.toString('utf8', run, i);
+      const cp =
+        len === 2 ? ((b & 0x1f) << 6) | ((buf[i + 1] ?? 0) & 0x3f)
+        : ((b & 0x0f) << 12) | (((buf[i + 1] ?? 0) & 0x3f) << 6) | ((buf[i + 2] ?? 0) & 0x3f);
+      out += codePointEscape(cp);
+      i += len;
+      run = i;
+      continue;
+    }
+    i += len;
+  }
+  if (run < n) out += buf.toString('utf8', run, n);
+  return out;
+}
+
+/**
+ * Terminal-safe text for arbitrary bytes, with the escapes described at the top of this file.
+ * Valid UTF-8 (é, 日本, emoji) is kept as characters. The common case, printable text with no
+ * backslash, costs one scan plus one toString.
+ */
+export function escapeBytes(buf: Buffer): string {
+  let ascii = true;
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i] ?? 0;
+    if (b < 0x80) {
+      if (ASCII_ESCAPES[b] !== undefined) return escapeSlow(buf);
+    } else {
+      ascii = false;
+      if ((b === 0xc2 || b === 0xe2) && startsDangerous(buf, i)) return escapeSlow(buf);
+    }
+  }
+  // latin1 is the cheapest decoder and is exact for ASCII.
+  if (ascii) return buf.toString('latin1');
+  return isUtf8(buf) ? buf.toString('utf8') : escapeSlow(buf);
+}
+
+/** DEL, C1 and bidi overrides: the characters JSON.stringify leaves raw that a terminal must not see. */
+const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Makes JSON text terminal-safe without changing what it means: DEL, C1 and bidi characters can only
+ * occur inside JSON strings, where `\uNNNN` is a valid escape for the same character, so the result
+ * still parses to the same value. Backslashes are left alone: in JSON each one already starts an
+ * escape, so doubling them (as escapeBytes does) would only corrupt the JSON.
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(JSON_UNSAFE, (c) => codePointEscape(c.charCodeAt(0)));
+}
+
+/**
+ * The same escapes for text that is already a string (a server's error message, a node address, a
+ * name decoded earlier): every command shows names and messages one way.
+ */
+export function escapeText(s: string): string {
+  return escapeBytes(Buffer.from(s, 'utf8'));
 }

@@ -1,4 +1,4 @@
-// The one formatter for numbers shown to people: counts, rates, bytes, durations and percentages.
+// The one formatter for numbers and times shown to people: counts, rates, bytes, durations, percentages, clock times.
 
 /**
  * What every formatter prints for a value the server did not report. A missing value must never
@@ -82,4 +82,52 @@ export function formatPercent(ratio: number | undefined): string {
     const oneDecimal = pct.toFixed(1);
     return Number(oneDecimal) < 10 ? `${oneDecimal}%` : `${pct.toFixed(0)}%`;
   });
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+function pad3(n: number): string {
+  return n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n);
+}
+
+export interface LocalTimeParts {
+  /** Lead with `YYYY-MM-DD `. @default false */
+  date?: boolean;
+  /** End with `.mmm`. @default false */
+  millis?: boolean;
+}
+
+/**
+ * Local wall-clock time, because that is what the person watching compares it with:
+ * `HH:MM:SS`, with `YYYY-MM-DD ` before it and `.mmm` after it when asked.
+ */
+export function formatLocalTime(ms: number, parts: LocalTimeParts = {}): string {
+  const d = new Date(ms);
+  let text = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  if (parts.date) text = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${text}`;
+  if (parts.millis) text += `.${pad3(d.getMilliseconds())}`;
+  return text;
+}
+
+/** ISO 8601 UTC with milliseconds, for machines. */
+export function formatIsoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Remembers the last formatted time: at high rates many messages share a millisecond, and building
+ * a Date per message would dominate the cost of a line.
+ */
+export function cachedTime(format: (ms: number) => string): (ms: number) => string {
+  let lastMs = Number.NaN;
+  let last = '';
+  return (ms) => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      last = format(ms);
+    }
+    return last;
+  };
 }

@@ -1,9 +1,10 @@
 // Formats one `tail` message as a text line, an NDJSON line or a user template (kcat -f style).
 import { isUtf8 } from 'node:buffer';
-import { UsageError } from '../errors.js';
 import { makePalette, stableColor } from './color.js';
-import { escapeControl } from './escape.js';
-import { codePointLength, compactJson, escapeBytes, terminalSafeJson, truncateText } from './payload.js';
+import { escapeBytes, escapeText } from './escape.js';
+import { compactJson } from './payload-json.js';
+import { bytesMarker, codePointLength, cutPayload, truncateText } from './truncate.js';
+import { cachedTime, formatIsoTime, formatLocalTime } from './format.js';
 import type { TailMessage } from '../stats/tail-message.js';
 
 export interface TextLineOptions {
@@ -23,13 +24,10 @@ export interface FormatOptions {
   maxPayload?: number;
 }
 
-export interface JsonLineOptions {
-  /** bytes of payload kept at most (--max-payload); `"truncated": true` marks a cut payload */
-  maxPayload?: number;
-}
-
 /** The line printer for `tail`: one call per message, so it must stay cheap. */
 export type TailFormatter = (m: TailMessage) => string;
+
+const localTimeMs = (ms: number): string => formatLocalTime(ms, { millis: true });
 
 /** Two spaces between columns: one space is too easily read as part of a channel name. */
 const GAP = '  ';
@@ -41,71 +39,6 @@ const TIME_CHARS = 12;
  */
 const MIN_PAYLOAD_COLUMNS = 12;
 const PRETTY_INDENT = 2;
-
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
-
-function pad3(n: number): string {
-  return n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n);
-}
-
-/** Local wall-clock time with milliseconds, as a person reading the terminal expects it. */
-function localTime(ms: number): string {
-  const d = new Date(ms);
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.${pad3(d.getMilliseconds())}`;
-}
-
-function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-/**
- * Remembers the last formatted time: at high rates many messages share a millisecond, and building
- * a Date per message would dominate the cost of a line.
- */
-function cachedTime(format: (ms: number) => string): (ms: number) => string {
-  let lastMs = Number.NaN;
-  let last = '';
-  return (ms) => {
-    if (ms !== lastMs) {
-      lastMs = ms;
-      last = format(ms);
-    }
-    return last;
-  };
-}
-
-/**
- * Largest cut point at or below `max` that does not split a UTF-8 sequence, so a text payload cut by
- * --max-payload stays valid UTF-8 (shown as text, not as stray `\xNN` bytes or as base64). Binary
- * data with no sequence to respect is cut at `max` exactly.
- */
-function utf8Cut(buf: Buffer, max: number): number {
-  if (max >= buf.length) return buf.length;
-  let i = max;
-  // A sequence is at most 4 bytes, so at most 3 continuation bytes can precede the cut.
-  while (i > 0 && max - i < 3 && ((buf[i] ?? 0) & 0xc0) === 0x80) i--;
-  return ((buf[i] ?? 0) & 0xc0) === 0xc0 ? i : max;
-}
-
-interface CutPayload {
-  body: Buffer;
-  /** Bytes removed by --max-payload; 0 when the payload is whole. */
-  cut: number;
-}
-
-/** `…(+N bytes)`, shown after a payload that --max-payload cut; '' when nothing was cut. */
-function bytesMarker(cut: number): string {
-  if (cut === 0) return '';
-  return cut === 1 ? '…(+1 byte)' : `…(+${cut} bytes)`;
-}
-
-function cutPayload(payload: Buffer, maxPayload: number | undefined): CutPayload {
-  if (maxPayload === undefined || payload.length <= maxPayload) return { body: payload, cut: 0 };
-  const keep = utf8Cut(payload, Math.max(0, Math.floor(maxPayload)));
-  return { body: payload.subarray(0, keep), cut: payload.length - keep };
-}
 
 /** First byte other than JSON whitespace is `{` or `[`: cheap test before decoding for JSON. */
 function looksLikeJson(buf: Buffer): boolean {
@@ -134,7 +67,7 @@ function payloadText(body: Buffer, pretty: boolean): { text: string; json: boole
  */
 export function makeTextFormatter(opts: TextLineOptions): TailFormatter {
   const p = makePalette(opts.color);
-  const time = cachedTime(localTime);
+  const time = cachedTime(localTimeMs);
   const { width, full, pretty, maxPayload, color } = opts;
   const shard = p.dim('(shard)');
 
@@ -164,72 +97,6 @@ export function makeTextFormatter(opts: TextLineOptions): TailFormatter {
   };
 }
 
-/** A JSON string literal that is also safe on a terminal (see terminalSafeJson). */
-function jsonString(s: string): string {
-  return terminalSafeJson(JSON.stringify(s));
-}
-
-/**
- * One NDJSON object per message, binary-safe: text that is valid UTF-8 is kept as text, anything
- * else is base64 and says so (`encoding`, `channel_encoding`, `pattern_encoding`), so the original
- * bytes can always be recovered. `bytes` is the payload's size before any --max-payload cut.
- */
-export function makeJsonFormatter(opts: JsonLineOptions): TailFormatter {
-  const ts = cachedTime(isoTime);
-  const { maxPayload } = opts;
-  // Nodes, patterns and channels repeat from message to message: encode each once.
-  const nodes = new Map<string, string>();
-  const names = new NameCache();
-
-  return (m) => {
-    let node = nodes.get(m.node);
-    if (node === undefined) nodes.set(m.node, (node = jsonString(m.node)));
-    let line = `{"ts":"${ts(m.receivedAt)}","node":${node},"kind":"${m.kind}","pattern":`;
-    line += m.pattern === undefined ? 'null' : names.get(m.pattern, 'pattern_encoding');
-    line += ',"channel":';
-    line += names.get(m.channel, 'channel_encoding');
-
-    const { body, cut } = cutPayload(m.payload, maxPayload);
-    if (isPlainAscii(body)) line += `,"payload":"${body.toString('latin1')}","encoding":"utf8"`;
-    else if (isUtf8(body)) line += `,"payload":${jsonString(body.toString('utf8'))},"encoding":"utf8"`;
-    else line += `,"payload":"${body.toString('base64')}","encoding":"base64"`;
-    line += `,"bytes":${m.payload.length}`;
-    if (cut > 0) line += ',"truncated":true';
-    return `${line}}\n`;
-  };
-}
-
-/**
- * True for printable ASCII without `"` or `\`: such bytes are their own JSON string body, so the
- * common payload skips the UTF-8 check, JSON.stringify and the terminal-safety pass.
- */
-function isPlainAscii(buf: Buffer): boolean {
-  for (let i = 0; i < buf.length; i++) {
-    const c = buf[i]!;
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
-  }
-  return true;
-}
-
-/** The JSON value of a channel or pattern (text, or base64 plus its encoding field), cached by its bytes. */
-class NameCache {
-  private readonly map = new Map<string, string>();
-  private static readonly LIMIT = 4096;
-
-  get(name: Buffer, encodingField: string): string {
-    // latin1 maps bytes to characters one to one, so it is an exact (and cheap) key for the bytes.
-    const key = name.toString('latin1');
-    let value = this.map.get(key);
-    if (value === undefined) {
-      value = isUtf8(name) ? jsonString(name.toString('utf8')) : `"${name.toString('base64')}","${encodingField}":"base64"`;
-      // Many distinct names (one per user, say) would grow it without end: start over instead.
-      if (this.map.size >= NameCache.LIMIT) this.map.clear();
-      this.map.set(key, value);
-    }
-    return value;
-  }
-}
-
 type Getter = (m: TailMessage) => string;
 
 interface TokenSpec {
@@ -243,14 +110,14 @@ const TOKENS: Readonly<Record<string, TokenSpec>> = {
   t: {
     description: 'timestamp, ISO 8601 UTC with milliseconds',
     make: () => {
-      const ts = cachedTime(isoTime);
+      const ts = cachedTime(formatIsoTime);
       return (m) => ts(m.receivedAt);
     },
   },
   T: {
     description: 'local time, HH:MM:SS.mmm',
     make: () => {
-      const ts = cachedTime(localTime);
+      const ts = cachedTime(localTimeMs);
       return (m) => ts(m.receivedAt);
     },
   },
@@ -261,7 +128,7 @@ const TOKENS: Readonly<Record<string, TokenSpec>> = {
   },
   k: { description: 'kind: message, pmessage or smessage', make: () => (m) => m.kind },
   // The node name can come from a cluster's own announcements, so it is escaped too.
-  n: { description: 'node the message came from, host:port', make: () => (m) => escapeControl(m.node) },
+  n: { description: 'node the message came from, host:port', make: () => (m) => escapeText(m.node) },
   s: {
     description: 'payload (escaped, terminal-safe; cut to --max-payload with a …(+N bytes) marker)',
     make: ({ maxPayload }) => (m) => {
@@ -292,15 +159,18 @@ export const FORMAT_TOKENS: readonly { token: string; description: string }[] = 
   { token: '\\\\', description: 'a literal backslash' },
 ];
 
-function unknownToken(token: string): UsageError {
+/** A --format template that cannot be compiled; the command turns it into a usage error. */
+export class TemplateError extends Error {}
+
+function unknownToken(token: string): TemplateError {
   const valid = FORMAT_TOKENS.map((t) => t.token).join(' ');
-  return new UsageError(`unknown format token '${escapeControl(token)}'; valid tokens: ${valid}`);
+  return new TemplateError(`unknown format token '${escapeText(token)}'; valid tokens: ${valid}`);
 }
 
 /**
  * Compiles a kcat -f style template into a formatter. The template is parsed once; each message
  * then costs one pass over the parts. Like kcat, nothing is appended: end the template with `\n`
- * (the two characters backslash and n) to get one message per line. Throws UsageError on an
+ * (the two characters backslash and n) to get one message per line. Throws TemplateError on an
  * unknown `%x` or backslash escape, and on a template ending in a lone `%` or `\`.
  */
 export function compileFormat(template: string, opts: FormatOptions = {}): TailFormatter {

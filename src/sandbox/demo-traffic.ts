@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Sandbox } from './sandbox.js';
 import { hashSlot } from '../stats/hash-slot.js';
 import { splitSlots } from './sandbox.js';
+import { rethrowIfBug } from '../redis/errors.js';
 
 export const DEMO_CHANNELS = ['orders', 'news:sport', 'news:weather', 'chat:lobby', 'audit:logins'] as const;
 export const DEMO_SHARD_CHANNELS = ['{user:1}:events', '{user:2}:events', 'inventory:updates'] as const;
@@ -69,8 +70,8 @@ export async function startDemoTraffic(sb: Sandbox, messagesPerSecond = 40): Pro
       const pick = weights.find(([, , w]) => (r -= w) < 0) ?? weights[0]!;
       const [channel, how] = pick;
       const payload = JSON.stringify({ seq: seq++, at: new Date().toISOString() });
-      if (how === 'spublish') void shardPublisher.get(channel)!.call('SPUBLISH', channel, payload).catch(() => undefined);
-      else void publishers[seq % publishers.length]!.publish(channel, payload).catch(() => undefined);
+      if (how === 'spublish') void shardPublisher.get(channel)!.call('SPUBLISH', channel, payload).catch(rethrowIfBug);
+      else void publishers[seq % publishers.length]!.publish(channel, payload).catch(rethrowIfBug);
     }
   }, tickMs);
 

@@ -1,5 +1,6 @@
 // Finds free loopback TCP ports for throwaway servers.
 import net from 'node:net';
+import { EnvironmentError } from '../errors.js';
 
 /** True when nothing listens on host:port right now (we can bind it ourselves). */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -24,7 +25,7 @@ export async function findFreePorts(
   const chosen: number[] = [];
   const taken = new Set<number>();
   for (let attempts = 0; chosen.length < count; attempts++) {
-    if (attempts > 2000) throw new Error('could not find free loopback ports');
+    if (attempts > 2000) throw new EnvironmentError('could not find free loopback ports');
     const port = low + Math.floor(Math.random() * (high - low));
     if (taken.has(port) || (busOffset && taken.has(port + busOffset))) continue;
     if (!(await isPortFree(port, host))) continue;

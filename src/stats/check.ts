@@ -1,4 +1,5 @@
 // Pure evaluation behind `pubsub-mon check`: one verdict per channel and one Nagios-style status.
+import { plural } from './plural.js';
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 
@@ -64,10 +65,6 @@ export function worstStatus(statuses: Iterable<CheckStatus>): CheckStatus {
   let worst: CheckStatus = 'OK';
   for (const s of statuses) if (SEVERITY[s] > SEVERITY[worst]) worst = s;
   return worst;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** A channel and a shard channel may share a name: only the latter is marked. */

@@ -1,6 +1,7 @@
 // Turns CLUSTER SHARDS (7.0+) or CLUSTER NODES (older servers) into every node of a cluster, replicas too.
 import { Buffer } from 'node:buffer';
 import type { TopologyNode } from './topology.js';
+import { MalformedReplyError } from './malformed-reply.js';
 
 /** A node as the cluster describes it, with the server's own view of its health. */
 export type ClusterNode = TopologyNode & {
@@ -77,7 +78,7 @@ function parseShardMember(value: unknown): ShardMember | undefined {
  * (shardId = their id, no primaryId) rather than being dropped.
  */
 export function parseClusterShards(reply: unknown): ClusterNode[] {
-  if (!Array.isArray(reply)) throw new Error('CLUSTER SHARDS reply is not an array');
+  if (!Array.isArray(reply)) throw new MalformedReplyError('CLUSTER SHARDS reply is not an array');
   const nodes: ClusterNode[] = [];
   for (const shardValue of reply) {
     const shard = flatPairs(shardValue);

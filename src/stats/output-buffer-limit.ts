@@ -1,4 +1,5 @@
 // The `client-output-buffer-limit` setting: its model, and its parser (the CONFIG GET value, or a redis.conf line with size units).
+import { MalformedReplyError } from './malformed-reply.js';
 
 /** The three numbers of `client-output-buffer-limit pubsub <hard> <soft> <seconds>`. */
 export interface OutputBufferLimit {
@@ -34,8 +35,8 @@ const CLASS_NAMES: Readonly<Record<string, keyof OutputBufferLimits>> = {
   pubsub: 'pubsub',
 };
 
-function malformed(value: string, why: string): Error {
-  return new Error(`Malformed client-output-buffer-limit "${value}": ${why}`);
+function malformed(value: string, why: string): MalformedReplyError {
+  return new MalformedReplyError(`Malformed client-output-buffer-limit "${value}": ${why}`);
 }
 
 function parseSize(token: string, value: string): number {

@@ -4,7 +4,7 @@ import type { ConnectionTarget } from '../redis/target.js';
 import { slotOwners, versionAtLeast, type DiscoveredTopology, type TopologyNode } from '../stats/topology.js';
 import { hashSlot } from '../stats/hash-slot.js';
 import { openNode } from '../redis/connect.js';
-import { describeRedisError } from '../redis/errors.js';
+import { describeRedisError, rethrowIfBug } from '../redis/errors.js';
 import { discoverTopology } from '../redis/discover.js';
 import { RawSubscriber, type MessageHandler } from '../redis/raw-subscriber.js';
 import { UsageError } from '../errors.js';
@@ -116,7 +116,8 @@ export class Tailer {
         try {
           client = node.host === this.target.host && node.port === this.target.port ? this.control : await openNode(this.target, node, 'tail-control');
           for (const n of (await client.call('PUBSUB', 'SHARDCHANNELS')) as string[]) names.add(n);
-        } catch {
+        } catch (err) {
+          rethrowIfBug(err);
           // a node that is down is retried at the next discovery
         } finally {
           if (client && client !== this.control) client.disconnect();
@@ -186,7 +187,8 @@ export class Tailer {
         else await h.sub.subscribe('ssubscribe', [channel]);
         this.events.onResume(channel, Date.now() - started);
         return;
-      } catch {
+      } catch (err) {
+        rethrowIfBug(err);
         h.shardChannels.delete(channel);
         await sleep(200);
       }
@@ -196,7 +198,8 @@ export class Tailer {
   private async refreshTopology(): Promise<void> {
     try {
       this.topology = await discoverTopology(this.control, { host: this.target.host, port: this.target.port });
-    } catch {
+    } catch (err) {
+      rethrowIfBug(err);
       // keep the last known layout; the control connection reconnects by itself
     }
   }
@@ -222,7 +225,8 @@ export class Tailer {
           h.reconnecting = false;
           this.events.onResume(h.node.address, Date.now() - (h.downSince ?? Date.now()));
           return;
-        } catch {
+        } catch (err) {
+          rethrowIfBug(err);
           delay = Math.min(delay * 2, RECONNECT_MAX_MS);
         }
       }
@@ -249,7 +253,7 @@ export class Tailer {
         h.shardChannels.delete(ch);
         const target = this.holderFor(ch);
         target.shardChannels.add(ch);
-        if (target.sub?.connected) await target.sub.subscribe('ssubscribe', [ch]).catch(() => undefined);
+        if (target.sub?.connected) await target.sub.subscribe('ssubscribe', [ch]).catch(rethrowIfBug);
         else if (!target.reconnecting) await this.connectHolder(target).catch(() => this.lost(target, 'connect failed'));
       }
     }
@@ -275,7 +279,8 @@ export class Tailer {
       try {
         if (h.sub?.connected) await h.sub.subscribe('ssubscribe', [name]);
         else if (!h.reconnecting) await this.connectHolder(h);
-      } catch {
+      } catch (err) {
+        rethrowIfBug(err);
         h.shardChannels.delete(name);
       }
     }

@@ -1,7 +1,7 @@
 // How a bench run is laid out on a deployment, and which flag combinations are refused.
 import { describe, it, expect } from 'vitest';
 import { makePlan, channelNames } from '../../src/bench/plan.js';
-import { combinationProblem, DEFAULT_BENCH, type BenchConfig } from '../../src/bench/config.js';
+import { combinationProblem, DEFAULT_BENCH, type BenchConfig } from '../../src/stats/bench-config.js';
 import { hashSlot } from '../../src/stats/hash-slot.js';
 import type { Topology, TopologyNode } from '../../src/stats/topology.js';
 

@@ -1,12 +1,8 @@
 // The bench report for people (sections, colours, UNKNOWN for missing values) and the stable JSON shape.
 import { describe, it, expect } from 'vitest';
-import {
-  benchToJson,
-  completeSeconds,
-  renderBenchReport,
-  renderDistribution,
-  type BenchResult,
-} from '../../src/render/bench-report.js';
+import { completeSeconds, renderBenchReport, renderDistribution } from '../../src/render/bench-report.js';
+import { benchToJson } from '../../src/render/json/bench.js';
+import type { BenchResult } from '../../src/stats/bench-result.js';
 import { UNKNOWN } from '../../src/render/format.js';
 import { encodeHistogram, LatencyRecorder, summarize } from '../../src/stats/histogram.js';
 
@@ -229,7 +225,7 @@ describe('renderBenchReport', () => {
 
   it('ends with every incomplete reason, loud and escaped', () => {
     const out = renderBenchReport(
-      result({ incomplete: ['subscriber 2 cut off by the server', 'node \u001b[2J 7003 unreachable'] }),
+      result({ incomplete: [{ kind: 'output-buffer-limit', message: 'subscriber 2 cut off by the server' }, { kind: 'node-down', message: 'node \u001b[2J 7003 unreachable' }] }),
       { color: true },
     );
     const tail = out.trimEnd().split('\n').slice(-2);
@@ -336,6 +332,7 @@ describe('benchToJson', () => {
         threads: 1,
       },
       incomplete: [],
+      incomplete_reasons: [],
     });
     expect(json.latency_us!.p50).toBe(125);
   });
@@ -347,7 +344,7 @@ describe('benchToJson', () => {
         histogramEncoded: undefined,
         server: {},
         timeseries: [{ second: 0, sent: 5, received: 5 }],
-        incomplete: ['cut off'],
+        incomplete: [{ kind: 'disconnected', message: 'cut off' }],
       }),
     );
     expect(json.latency_us).toBeNull();
@@ -356,6 +353,7 @@ describe('benchToJson', () => {
     expect(Object.values(json.server)).toEqual(Array(7).fill(null));
     expect(json.timeseries).toEqual([{ second: 0, sent: 5, received: 5, p99_us: null }]);
     expect(json.incomplete).toEqual(['cut off']);
+    expect(json.incomplete_reasons).toEqual([{ kind: 'disconnected', message: 'cut off' }]);
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
   });
 });

@@ -1,7 +1,8 @@
 // Unit tests for `check` output: text, JSON, Nagios plugin line and Prometheus exposition.
 import { describe, it, expect } from 'vitest';
 import { evaluateCheck, type CheckInput } from '../../src/stats/check.js';
-import { renderCheck, type CheckJson } from '../../src/render/check-output.js';
+import { renderCheck } from '../../src/render/check-output.js';
+import type { CheckJson } from '../../src/render/json/check.js';
 
 function result(over: Partial<CheckInput> = {}) {
   return evaluateCheck({
@@ -95,7 +96,7 @@ describe('nagios', () => {
     const out = renderCheck(r, 'nagios', plain);
     expect(out.trimEnd()).not.toContain('\n');
     expect(out.split('|')).toHaveLength(2);
-    expect(out).toContain("'it''s\\x7ca\\x3db\\x0ac'=0;;1:;0;");
+    expect(out).toContain("'it''s\\x7ca\\x3db\\nc'=0;;1:;0;");
   });
 });
 

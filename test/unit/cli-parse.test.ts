@@ -1,6 +1,7 @@
 // Unit tests for the command line parser (no server, no side effects) and for Redis error descriptions.
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import { parseCommandLine } from '../../src/cli.js';
+import { ReplyError } from 'ioredis';
 import { describeRedisError } from '../../src/redis/errors.js';
 import { AuthError, ConnectionError, PermissionError, PubsubMonError, ServerError, UsageError } from '../../src/errors.js';
 
@@ -214,21 +215,21 @@ describe('describeRedisError', () => {
   });
 
   it('maps NOAUTH to an AuthError that says how to give a password', () => {
-    const described = describeRedisError(new Error('NOAUTH Authentication required.'), ADDRESS);
+    const described = describeRedisError(new ReplyError('NOAUTH Authentication required.'), ADDRESS);
     expect(described).toBeInstanceOf(AuthError);
     expect(described.message).toContain(ADDRESS);
     expect(described.message).toMatch(/password/);
   });
 
   it('maps WRONGPASS to an AuthError naming the user', () => {
-    const described = describeRedisError(new Error('WRONGPASS invalid username-password pair or user is disabled.'), ADDRESS, 'bob');
+    const described = describeRedisError(new ReplyError('WRONGPASS invalid username-password pair or user is disabled.'), ADDRESS, 'bob');
     expect(described).toBeInstanceOf(AuthError);
     expect(described.kind).toBe('auth');
     expect(described.message).toContain('bob');
   });
 
   it('maps a NOPERM for a command to a PermissionError with the ACL SETUSER fix', () => {
-    const described = describeRedisError(new Error("NOPERM this user has no permissions to run the 'pubsub|channels' command"), ADDRESS, 'bob');
+    const described = describeRedisError(new ReplyError("NOPERM this user has no permissions to run the 'pubsub|channels' command"), ADDRESS, 'bob');
     expect(described).toBeInstanceOf(PermissionError);
     expect(described.kind).toBe('permission');
     expect(described.message).toContain('PUBSUB CHANNELS');
@@ -236,19 +237,19 @@ describe('describeRedisError', () => {
   });
 
   it('names the default user when none was given', () => {
-    const described = describeRedisError(new Error("NOPERM this user has no permissions to run the 'info' command"), ADDRESS);
+    const described = describeRedisError(new ReplyError("NOPERM this user has no permissions to run the 'info' command"), ADDRESS);
     expect(described.message).toContain('ACL SETUSER default +info');
   });
 
   it('maps a NOPERM for channels to a hint about &*', () => {
-    const described = describeRedisError(new Error('NOPERM this user has no permissions to access one of the channels used as arguments'), ADDRESS, 'bob');
+    const described = describeRedisError(new ReplyError('NOPERM this user has no permissions to access one of the channels used as arguments'), ADDRESS, 'bob');
     expect(described).toBeInstanceOf(PermissionError);
     expect(described.message).toContain('&*');
     expect(described.message).toContain('bob');
   });
 
   it('maps an unknown error reply to a ServerError carrying the address', () => {
-    const described = describeRedisError(new Error("ERR unknown command 'PUBSUB', with args beginning with: "), ADDRESS);
+    const described = describeRedisError(new ReplyError("ERR unknown command 'PUBSUB', with args beginning with: "), ADDRESS);
     expect(described).toBeInstanceOf(ServerError);
     expect(described.kind).toBe('server');
     expect(described.message).toContain(ADDRESS);
@@ -256,14 +257,22 @@ describe('describeRedisError', () => {
   });
 
   it('flattens a multi-line message to one line', () => {
-    const described = describeRedisError(new Error('ERR something\n  went   wrong'), ADDRESS);
+    const described = describeRedisError(new ReplyError('ERR something\n  went   wrong'), ADDRESS);
     expect(described.message).toBe(`${ADDRESS}: ERR something went wrong`);
   });
 
-  it('accepts non-Error values', () => {
-    const described = describeRedisError('LOADING Redis is loading the dataset in memory', ADDRESS);
+  it('maps a LOADING reply to a ServerError carrying the reply', () => {
+    const described = describeRedisError(new ReplyError('LOADING Redis is loading the dataset in memory'), ADDRESS);
     expect(described).toBeInstanceOf(ServerError);
     expect(described.message).toContain('LOADING');
+  });
+
+  it('rethrows a programming error as it is, never disguised as a server error', () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'host')");
+    expect(() => describeRedisError(bug, ADDRESS)).toThrow(bug);
+    const plain = new Error('something our own code got wrong');
+    expect(() => describeRedisError(plain, ADDRESS)).toThrow(plain);
+    expect(() => describeRedisError('a thrown string', ADDRESS)).toThrow('a thrown string');
   });
 
   it('passes an already-typed error through unchanged', () => {
@@ -272,7 +281,7 @@ describe('describeRedisError', () => {
   });
 
   it('uses exit code 1 for runtime errors', () => {
-    expect(describeRedisError(new Error('NOAUTH Authentication required.'), ADDRESS).exitCode).toBe(1);
-    expect(describeRedisError(new Error('ERR x'), ADDRESS).exitCode).toBe(1);
+    expect(describeRedisError(new ReplyError('NOAUTH Authentication required.'), ADDRESS).exitCode).toBe(1);
+    expect(describeRedisError(new ReplyError('ERR x'), ADDRESS).exitCode).toBe(1);
   });
 });

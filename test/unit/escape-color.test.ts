@@ -1,24 +1,24 @@
-// Unit tests for terminal safety (escapeControl) and the colour helpers.
+// Unit tests for terminal safety of text (escapeText, the same escapes as escapeBytes) and the colour helpers.
 import { describe, it, expect } from 'vitest';
-import { escapeControl } from '../../src/render/escape.js';
+import { escapeText } from '../../src/render/escape.js';
 import { makePalette, stableColor } from '../../src/render/color.js';
 
-describe('escapeControl', () => {
-  it('escapes C0 controls, DEL and C1 controls as \\xNN', () => {
-    expect(escapeControl('a\u001b[2Jb')).toBe('a\\x1b[2Jb');
-    expect(escapeControl('\u0000\n\t\r')).toBe('\\x00\\x0a\\x09\\x0d');
-    expect(escapeControl('x\u007fy')).toBe('x\\x7fy');
-    expect(escapeControl('\u0080\u009b\u009f')).toBe('\\x80\\x9b\\x9f');
+describe('escapeText', () => {
+  it('escapes C0 controls and DEL as \\xNN (\\n \\t \\r by name), C1 controls as \\uNNNN', () => {
+    expect(escapeText('a\u001b[2Jb')).toBe('a\\x1b[2Jb');
+    expect(escapeText('\u0000\n\t\r')).toBe('\\x00\\n\\t\\r');
+    expect(escapeText('x\u007fy')).toBe('x\\x7fy');
+    expect(escapeText('\u0080\u009b\u009f')).toBe('\\u0080\\u009b\\u009f');
   });
   it('keeps printable text, including non-ASCII, unchanged', () => {
     const text = 'orders:{eu}/ü-日本-😀 ~!';
-    expect(escapeControl(text)).toBe(text);
-    expect(escapeControl('\u00a0\u00ff')).toBe('\u00a0\u00ff');
+    expect(escapeText(text)).toBe(text);
+    expect(escapeText('\u00a0\u00ff')).toBe('\u00a0\u00ff');
   });
   it('leaves no control character behind in any input', () => {
     let all = '';
     for (let c = 0; c < 0x100; c++) all += String.fromCharCode(c);
-    expect(escapeControl(all)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(escapeText(all)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
   });
 });
 

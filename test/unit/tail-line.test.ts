@@ -1,15 +1,15 @@
 // Unit tests for `tail` line formatting: text lines, NDJSON lines and kcat-style templates.
 import { afterAll, beforeAll, describe, it, expect } from 'vitest';
-import { UsageError } from '../../src/errors.js';
 import { stableColor } from '../../src/render/color.js';
-import { codePointLength } from '../../src/render/payload.js';
+import { codePointLength } from '../../src/render/truncate.js';
 import {
   FORMAT_TOKENS,
   compileFormat,
-  makeJsonFormatter,
   makeTextFormatter,
+  TemplateError,
   type TextLineOptions,
 } from '../../src/render/tail-line.js';
+import { makeJsonFormatter } from '../../src/render/json/tail.js';
 import type { TailMessage } from '../../src/stats/tail-message.js';
 
 // A fixed zone without daylight saving, so local times are known: UTC+05:30.
@@ -264,12 +264,12 @@ describe('compileFormat', () => {
     expect(f(msg({ receivedAt: T2 }))).toBe('23:59:59.999 2024-01-02T18:29:59.999Z');
   });
 
-  it('rejects unknown tokens with a UsageError naming the token and the valid ones', () => {
-    expect(() => compileFormat('%s %x')).toThrow(UsageError);
+  it('rejects unknown tokens with a TemplateError naming the token and the valid ones', () => {
+    expect(() => compileFormat('%s %x')).toThrow(TemplateError);
     expect(() => compileFormat('%s %x')).toThrow(/'%x'.*%t %T %c %p %k %n %s %S %e %%/);
     expect(() => compileFormat('trailing %')).toThrow(/'%'/);
-    expect(() => compileFormat('a\\qb')).toThrow(/'\\q'/);
-    expect(() => compileFormat('%o')).toThrow(UsageError);
+    expect(() => compileFormat('a\\qb')).toThrow(/'\\\\q'/);
+    expect(() => compileFormat('%o')).toThrow(TemplateError);
   });
 
   it('lists every token with a description', () => {

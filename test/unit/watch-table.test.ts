@@ -1,7 +1,9 @@
 // Unit tests for the `watch` renderer: tables for people and the stable JSON shape.
 import { describe, it, expect } from 'vitest';
 import type { NodeRow, Snapshot } from '../../src/stats/snapshot.js';
-import { renderSnapshot, snapshotToJson, truncate } from '../../src/render/watch-table.js';
+import { renderSnapshot } from '../../src/render/watch-table.js';
+import { snapshotToJson } from '../../src/render/json/watch.js';
+import { ellipsize } from '../../src/render/truncate.js';
 import { UNKNOWN } from '../../src/render/format.js';
 
 const MiB = 1024 * 1024;
@@ -109,7 +111,7 @@ describe('renderSnapshot', () => {
   it('escapes control characters in channel names', () => {
     const s = snapshot({ channels: [{ name: 'evil\u001b[2J\u009bname', kind: 'channel', subscribers: 1 }] });
     const out = renderSnapshot(s, plain);
-    expect(out).toContain('evil\\x1b[2J\\x9bname');
+    expect(out).toContain('evil\\x1b[2J\\u009bname');
     expect(out).not.toMatch(/[\u001b\u009b]/);
   });
 
@@ -204,13 +206,13 @@ describe('renderSnapshot', () => {
   });
 });
 
-describe('truncate', () => {
+describe('ellipsize', () => {
   it('keeps short text and cuts long text to the limit, ellipsis included', () => {
-    expect(truncate('orders', 10)).toBe('orders');
-    expect(truncate('abcdefghij', 5)).toBe('abcd…');
+    expect(ellipsize('orders', 10)).toBe('orders');
+    expect(ellipsize('abcdefghij', 5)).toBe('abcd…');
   });
   it('never splits a surrogate pair', () => {
-    expect(truncate('😀😀😀😀', 3)).toBe('😀😀…');
+    expect(ellipsize('😀😀😀😀', 3)).toBe('😀😀…');
   });
 });
 

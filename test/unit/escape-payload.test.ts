@@ -1,33 +1,14 @@
-// Unit tests for payload rendering: byte escaping, UTF-8 checks, JSON compaction and truncation.
+// Unit tests for payload rendering: byte escaping, JSON compaction and truncation.
 import { describe, it, expect } from 'vitest';
-import {
-  codePointLength,
-  compactJson,
-  decodeUtf8,
-  escapeBytes,
-  terminalSafeJson,
-  truncateText,
-} from '../../src/render/payload.js';
+import { escapeBytes, terminalSafeJson } from '../../src/render/escape.js';
+import { compactJson } from '../../src/render/payload-json.js';
+import { codePointLength, truncateText } from '../../src/render/truncate.js';
 
 const hex = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 /** Anything a terminal would act on: C0, DEL, C1 and the bidi overrides. */
 const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-
-describe('decodeUtf8', () => {
-  it('reports valid UTF-8 with its text', () => {
-    expect(decodeUtf8(utf8('héllo 日本 😀'))).toEqual({ text: 'héllo 日本 😀', valid: true });
-    expect(decodeUtf8(Buffer.alloc(0))).toEqual({ text: '', valid: true });
-  });
-  it('reports invalid UTF-8 as such', () => {
-    for (const h of ['fffe', '80', 'e282', 'c0af', 'eda080']) {
-      const d = decodeUtf8(hex(h));
-      expect(d.valid).toBe(false);
-      expect(d.text).toContain('\ufffd');
-    }
-  });
-});
 
 describe('escapeBytes', () => {
   it('returns plain printable text unchanged', () => {

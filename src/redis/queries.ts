@@ -1,0 +1,71 @@
+// The questions pubsub-mon asks one node, each one function: watch, check, tail and bench all ask through these.
+import type { Redis } from 'ioredis';
+import createDebug from 'debug';
+import { parseInfo } from '../stats/info.js';
+import { parseClientList, type ClientInfo } from '../stats/client-list.js';
+import { parseOutputBufferLimits, type OutputBufferLimit } from '../stats/output-buffer-limit.js';
+import { escapeText } from '../render/escape.js';
+
+/** `DEBUG=pubsub-mon:*` (or `pubsub-mon:redis`) shows every question asked, per node, on stderr. */
+const debug = createDebug('pubsub-mon:redis');
+
+/** NUMSUB arguments per command: large enough to be quick, small enough not to stall the server. */
+export const NUMSUB_BATCH = 1000;
+
+/** Longer arguments are cut in the debug line, as ioredis' own debug output does. */
+const MAX_LOGGED_ARG = 64;
+
+function asked(client: Redis, words: readonly string[]): void {
+  if (!debug.enabled) return;
+  const shown = words.map((w) => (w.length > MAX_LOGGED_ARG ? `${w.slice(0, MAX_LOGGED_ARG)}...(${w.length} chars)` : w));
+  debug('%s < %s', `${client.options.host}:${client.options.port}`, escapeText(shown.join(' ')));
+}
+
+/** PUBSUB CHANNELS or SHARDCHANNELS, optionally filtered by the server with a glob. */
+export async function listChannels(client: Redis, sub: 'CHANNELS' | 'SHARDCHANNELS', pattern?: string): Promise<string[]> {
+  const args = pattern !== undefined ? [pattern] : [];
+  asked(client, ['PUBSUB', sub, ...args]);
+  return (await client.call('PUBSUB', sub, ...args)) as string[];
+}
+
+/** PUBSUB NUMPAT on this node. */
+export async function countPatterns(client: Redis): Promise<number> {
+  asked(client, ['PUBSUB', 'NUMPAT']);
+  return Number(await client.call('PUBSUB', 'NUMPAT'));
+}
+
+/** PUBSUB NUMSUB or SHARDNUMSUB for `names` on this node, in pipelined batches. */
+export async function countSubscribers(client: Redis, sub: 'NUMSUB' | 'SHARDNUMSUB', names: readonly string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (names.length === 0) return counts;
+  asked(client, ['PUBSUB', sub, `(${names.length} names)`]);
+  const pipeline = client.pipeline();
+  for (let i = 0; i < names.length; i += NUMSUB_BATCH) pipeline.call('PUBSUB', sub, ...names.slice(i, i + NUMSUB_BATCH));
+  const results = (await pipeline.exec()) ?? [];
+  for (const [err, reply] of results) {
+    if (err) throw err;
+    const flat = reply as Array<string | number>;
+    for (let i = 0; i + 1 < flat.length; i += 2) counts.set(String(flat[i]), Number(flat[i + 1]));
+  }
+  return counts;
+}
+
+/** INFO (default sections) or one section, parsed into fields. */
+export async function readInfo(client: Redis, section?: string): Promise<Record<string, string>> {
+  asked(client, section ? ['INFO', section] : ['INFO']);
+  return parseInfo(section ? await client.info(section) : await client.info());
+}
+
+/** CLIENT LIST TYPE pubsub: every pub/sub connection of this node. */
+export async function readPubsubClients(client: Redis): Promise<ClientInfo[]> {
+  asked(client, ['CLIENT', 'LIST', 'TYPE', 'pubsub']);
+  return parseClientList(String(await client.call('CLIENT', 'LIST', 'TYPE', 'pubsub')));
+}
+
+/** The live `client-output-buffer-limit` for pub/sub clients; undefined when the server sets none. */
+export async function readPubsubLimit(client: Redis): Promise<OutputBufferLimit | undefined> {
+  asked(client, ['CONFIG', 'GET', 'client-output-buffer-limit']);
+  const reply = (await client.call('CONFIG', 'GET', 'client-output-buffer-limit')) as string[];
+  const value = reply[1];
+  return value ? parseOutputBufferLimits(value).pubsub : undefined;
+}

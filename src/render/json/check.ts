@@ -1,0 +1,58 @@
+// The `check --format json` (or `check --json`) document. This file is the public contract of that output.
+import { EXIT_CODES, type CheckResult, type CheckStatus } from '../../stats/check.js';
+
+/** The `check --format json` document. */
+export interface CheckJson {
+  status: CheckStatus;
+  exit_code: number;
+  summary: string;
+  min_subscribers: number;
+  /** null when `--warn` was not given. */
+  warn_below: number | null;
+  /** null when NUMPAT could not be read on every node. */
+  pattern_subscriptions: number | null;
+  channels: Array<{
+    name: string;
+    kind: 'channel' | 'shard';
+    subscribers: number;
+    status: CheckStatus;
+    reason: string;
+    matched_by?: string;
+  }>;
+  notes: string[];
+}
+
+/** Builds the JSON document; strings stay raw because JSON escapes control characters itself. */
+export function checkToJson(result: CheckResult): CheckJson {
+  return {
+    status: result.status,
+    exit_code: EXIT_CODES[result.status],
+    summary: result.summary,
+    min_subscribers: result.minSubscribers,
+    warn_below: result.warnBelow ?? null,
+    pattern_subscriptions: result.patternsUnknown ? null : result.patternSubscriptions,
+    channels: result.verdicts.map((v) => ({
+      name: v.name,
+      kind: v.kind,
+      subscribers: v.subscribers,
+      status: v.status,
+      reason: v.reason,
+      ...(v.matchedBy !== undefined ? { matched_by: v.matchedBy } : {}),
+    })),
+    notes: [...result.notes],
+  };
+}
+
+/** The document printed when the check could not run at all (exit 3): the status, and why. */
+export interface CheckErrorJson {
+  status: 'UNKNOWN';
+  exit_code: number;
+  summary: string;
+  error: string;
+  channels: [];
+  notes: [];
+}
+
+export function checkErrorJson(message: string): CheckErrorJson {
+  return { status: 'UNKNOWN', exit_code: EXIT_CODES.UNKNOWN, summary: `UNKNOWN - ${message}`, error: message, channels: [], notes: [] };
+}
