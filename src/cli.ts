@@ -1,6 +1,6 @@
-// Builds the command line from the command modules; main() runs one and turns errors into exit codes.
+// Builds the command line from the command modules; main() runs one and turns every error into an exit code.
 import yargs, { type Argv } from 'yargs';
-import type { CommandModule } from './commands/command.js';
+import type { CommandModule, PreparedRun } from './commands/command.js';
 import { complain, processIo, untilInterrupted, type Io } from './commands/io.js';
 import { watchCommand } from './commands/watch.js';
 import { checkCommand } from './commands/check.js';
@@ -9,15 +9,34 @@ import { benchCommand } from './commands/bench.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { demoCommand } from './commands/demo.js';
 import { PubsubMonError, UsageError } from './errors.js';
+import { escapeText } from './render/escape.js';
 
+/**
+ * Each module declares its flags and loads what it runs (ioredis, the bench, tables, spinners) only
+ * when it runs: `check` and `--help` load nothing they do not use.
+ */
 export const COMMANDS: CommandModule[] = [watchCommand, tailCommand, benchCommand, checkCommand, sandboxCommand, demoCommand];
 
 export interface ParsedCommandLine {
   /** The chosen command; undefined when yargs only printed help or a version. */
   module?: CommandModule;
+  /** What yargs read, before the commands' own parsing: values as typed, defaults filled in. */
   args: Record<string, unknown>;
   /** Help or version text yargs produced instead of running anything. */
   output: string;
+  /** The command, bound to its typed arguments. */
+  run?: PreparedRun;
+}
+
+/** A bad command line; knows the command it was meant for (if any), whose failure policy then applies. */
+export class CommandLineError extends UsageError {
+  constructor(
+    message: string,
+    readonly module?: CommandModule,
+    readonly raw?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message, module?.failure?.exitCode);
+  }
 }
 
 /** The yargs parser; building and parsing it has no side effects (no exit, no printing). */
@@ -32,7 +51,7 @@ export function buildCli(): Argv {
     .version()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
-    .epilog('Exit codes: 0 ok, 1 runtime error, 2 bad usage; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.');
+    .epilog('Exit codes: 0 ok, 1 runtime error, 2 bad usage, 130 interrupted; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.');
   for (const m of COMMANDS) {
     y = y.command({
       command: m.command,
@@ -44,7 +63,7 @@ export function buildCli(): Argv {
   return y;
 }
 
-/** Parses argv into a command and its arguments; throws UsageError with yargs' message on bad input. */
+/** Parses argv into a command and its typed arguments; throws CommandLineError on bad input. */
 export async function parseCommandLine(argv: string[]): Promise<ParsedCommandLine> {
   let output = '';
   let failure: string | undefined;
@@ -57,14 +76,34 @@ export async function parseCommandLine(argv: string[]): Promise<ParsedCommandLin
     });
   const first = String(parsed._[0] ?? '');
   const module = COMMANDS.find((m) => m.command.split(' ')[0] === first);
-  if (failure) {
-    // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."); keep one line.
-    const err = new UsageError(failure.replace(/\s*\n\s*/g, ' ').trim());
-    if (module?.usageExitCode) Object.defineProperty(err, 'exitCode', { value: module.usageExitCode });
+  // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."); keep one line.
+  if (failure) throw new CommandLineError(failure.replace(/\s*\n\s*/g, ' ').trim(), module);
+  if (output || !module) return { args: parsed, output };
+  try {
+    return { module, args: parsed, output, run: module.prepare(parsed) };
+  } catch (err) {
+    if (err instanceof UsageError) throw new CommandLineError(err.message, module, parsed);
     throw err;
   }
-  if (output) return { args: parsed, output };
-  return { ...(module ? { module } : {}), args: parsed, output };
+}
+
+/**
+ * One line on stderr for any failure, escaped (it may quote a server), with a bug's stack under
+ * DEBUG; then the exit code: the command's failure policy when it has one, else the error's own,
+ * else 1 for an unexpected error.
+ */
+function report(err: unknown, io: Io, module: CommandModule | undefined, raw: Readonly<Record<string, unknown>> | undefined): number {
+  const known = err instanceof PubsubMonError;
+  const text = err instanceof Error ? err.message : String(err);
+  const message = known ? text : `unexpected error: ${text.split('\n')[0]}`;
+  const detail = known ? '' : io.env.DEBUG ? `\n${err instanceof Error ? err.stack : text}` : ' (set DEBUG=1 for details)';
+  complain(io, escapeText(message) + detail);
+  if (module?.failure) {
+    const doc = raw ? module.failure.render?.(message, raw) : undefined;
+    if (doc !== undefined) io.stdout.write(doc);
+    return module.failure.exitCode;
+  }
+  return known ? err.exitCode : 1;
 }
 
 /** Runs the command line and sets the exit code; the only place errors become exit codes. */
@@ -72,23 +111,18 @@ export async function main(argv: string[], io: Io = processIo()): Promise<void> 
   const controller = new AbortController();
   const interrupt = untilInterrupted();
   void interrupt.promise.then(() => controller.abort());
+  let parsed: ParsedCommandLine | undefined;
   try {
-    const parsed = await parseCommandLine(argv);
-    if (!parsed.module) {
+    parsed = await parseCommandLine(argv);
+    if (!parsed.run) {
       if (parsed.output) io.stdout.write(`${parsed.output}\n`);
       process.exitCode = 0;
       return;
     }
-    process.exitCode = await parsed.module.run(parsed.args, io, controller.signal);
+    process.exitCode = await parsed.run(io, controller.signal);
   } catch (err) {
-    if (err instanceof PubsubMonError) {
-      complain(io, err.message);
-      process.exitCode = err.exitCode;
-    } else {
-      const message = err instanceof Error ? err.message : String(err);
-      complain(io, `unexpected error: ${message.split('\n')[0]}${io.env.DEBUG ? `\n${(err as Error).stack}` : ' (set DEBUG=1 for details)'}`);
-      process.exitCode = 1;
-    }
+    const line = err instanceof CommandLineError ? err : undefined;
+    process.exitCode = report(err, io, parsed?.module ?? line?.module, parsed?.args ?? line?.raw);
   } finally {
     interrupt.dispose();
   }

@@ -18,8 +18,9 @@ export class PubsubMonError extends Error {
 
 /** Bad flags, bad URL, values out of range. */
 export class UsageError extends PubsubMonError {
-  constructor(message: string) {
-    super('usage', message);
+  /** `exitCode`: 2 unless the command reports failures its own way (check: 3, UNKNOWN). */
+  constructor(message: string, exitCode?: number) {
+    super('usage', message, exitCode);
   }
 }
 

@@ -1,74 +1,48 @@
 // `pubsub-mon bench`: publish/subscribe throughput and end-to-end latency, open loop, HDR histograms.
 import fs from 'node:fs';
-import type { Argv, Options } from 'yargs';
-import ora from 'ora';
-import type { CommandModule } from './command.js';
-import { complain, useColor, type Io } from './io.js';
-import { CONNECTION_OPTIONS, OUTPUT_OPTIONS, lastWins, targetFromArgs, type ConnectionArgs } from '../options.js';
-import { parseDuration, parseInteger } from '../values.js';
+import { defineCommand } from './command.js';
+import { complain, useColor } from './io.js';
+import { bool, choice, CONNECTION_FLAGS, duration, integer, OUTPUT_FLAGS, targetFromArgs, text, type FlagValues } from '../options.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_BENCH, type BenchConfig, type PublishMode, type SubscribeMode } from '../stats/bench-config.js';
-import { runBench, type BenchProgress } from '../bench/runner.js';
-import { renderBenchReport } from '../render/bench-report.js';
-import { benchToJson } from '../render/json/bench.js';
-import { incompleteExitCode } from '../stats/bench-result.js';
-import { percentileDistribution } from '../stats/histogram.js';
+import { DEFAULT_BENCH, type BenchConfig } from '../stats/bench-config.js';
+import type { BenchProgress } from '../bench/runner.js';
 import { formatCount, formatMicros, formatRate } from '../render/format.js';
 
-export const BENCH_OPTIONS = lastWins({
-  rate: { alias: 'r', type: 'string', default: String(DEFAULT_BENCH.rate), describe: 'Total messages per second over all publishers (0 = as fast as possible)' },
-  duration: { alias: 'd', type: 'string', describe: `How long to measure, after the warm-up (default ${DEFAULT_BENCH.durationMs / 1000}s)` },
-  warmup: { type: 'string', default: `${DEFAULT_BENCH.warmupMs / 1000}s`, describe: 'Time before measuring starts (messages sent, not counted)' },
-  messages: { alias: 'm', type: 'string', describe: 'Measure this many messages in total instead of a --duration' },
-  channels: { alias: 'C', type: 'string', default: String(DEFAULT_BENCH.channels), describe: 'Channels published to (round robin)' },
-  publishers: { alias: 'P', type: 'string', default: String(DEFAULT_BENCH.publishers), describe: 'Publishing connections (spread over the nodes)' },
-  subscribers: { alias: 'S', type: 'string', default: String(DEFAULT_BENCH.subscribers), describe: 'Subscribers, each subscribed to every channel' },
-  size: { type: 'string', default: String(DEFAULT_BENCH.size), describe: 'Payload bytes (at least 24: the header)' },
-  mode: { type: 'string', choices: ['publish', 'spublish'], default: DEFAULT_BENCH.mode, describe: 'PUBLISH, or SPUBLISH to each channel\'s owner (Redis 7+)' },
-  subscribe: { type: 'string', choices: ['channel', 'pattern', 'shard'], describe: 'SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE (default: shard with spublish, else channel)' },
-  replicas: { type: 'boolean', default: false, describe: 'Shard subscribers on replicas of the owning shard' },
-  threads: { alias: 'T', type: 'string', default: String(DEFAULT_BENCH.threads), describe: 'Worker threads the connections are spread over' },
-  'hdr-out': { type: 'string', describe: 'Write the HdrHistogram percentile distribution (milliseconds) to this file' },
-} as const satisfies Record<string, Options>);
+export const BENCH_FLAGS = {
+  ...CONNECTION_FLAGS,
+  ...OUTPUT_FLAGS,
+  rate: integer({ alias: 'r', default: DEFAULT_BENCH.rate, min: 0, max: 100_000_000, describe: 'Total messages per second over all publishers (0 = as fast as possible)' }),
+  duration: duration({ alias: 'd', min: 100, describe: `How long to measure, after the warm-up (default ${DEFAULT_BENCH.durationMs / 1000}s)` }),
+  warmup: duration({ default: `${DEFAULT_BENCH.warmupMs / 1000}s`, describe: 'Time before measuring starts (messages sent, not counted)' }),
+  messages: integer({ alias: 'm', min: 1, describe: 'Measure this many messages in total instead of a --duration' }),
+  channels: integer({ alias: 'C', default: DEFAULT_BENCH.channels, min: 1, max: 1_000_000, describe: 'Channels published to (round robin)' }),
+  publishers: integer({ alias: 'P', default: DEFAULT_BENCH.publishers, min: 1, max: 10_000, describe: 'Publishing connections (spread over the nodes)' }),
+  subscribers: integer({ alias: 'S', default: DEFAULT_BENCH.subscribers, min: 0, max: 10_000, describe: 'Subscribers, each subscribed to every channel' }),
+  size: integer({ default: DEFAULT_BENCH.size, min: 0, describe: 'Payload bytes (at least 24: the header)' }),
+  mode: choice(['publish', 'spublish'], { default: DEFAULT_BENCH.mode, describe: 'PUBLISH, or SPUBLISH to each channel\'s owner (Redis 7+)' }),
+  subscribe: choice(['channel', 'pattern', 'shard'], { describe: 'SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE (default: shard with spublish, else channel)' }),
+  replicas: bool({ describe: 'Shard subscribers on replicas of the owning shard' }),
+  threads: integer({ alias: 'T', default: DEFAULT_BENCH.threads, min: 1, max: 64, describe: 'Worker threads the connections are spread over' }),
+  'hdr-out': text({ describe: 'Write the HdrHistogram percentile distribution (milliseconds) to this file' }),
+} as const;
 
-interface BenchArgs extends ConnectionArgs {
-  rate: string;
-  duration?: string;
-  warmup: string;
-  messages?: string;
-  channels: string;
-  publishers: string;
-  subscribers: string;
-  size: string;
-  mode: PublishMode;
-  subscribe?: SubscribeMode;
-  replicas: boolean;
-  threads: string;
-  hdrOut?: string;
-  json: boolean;
-  color: boolean;
-}
-
-/** Turns the flags into a run description; every bad value is a UsageError naming its flag. */
-export function benchConfigFrom(args: BenchArgs): BenchConfig {
-  const messages = args.messages === undefined ? undefined : parseInteger(args.messages, '--messages', 1);
-  if (messages !== undefined && args.duration !== undefined) throw new UsageError('--messages and --duration both say when to stop: give one');
-  const config: BenchConfig = {
-    rate: parseInteger(args.rate, '--rate', 0, 100_000_000),
-    durationMs: args.duration === undefined ? DEFAULT_BENCH.durationMs : parseDuration(args.duration, '--duration'),
-    warmupMs: parseDuration(args.warmup, '--warmup'),
-    channels: parseInteger(args.channels, '--channels', 1, 1_000_000),
-    publishers: parseInteger(args.publishers, '--publishers', 1, 10_000),
-    subscribers: parseInteger(args.subscribers, '--subscribers', 0, 10_000),
-    size: parseInteger(args.size, '--size', 0),
+/** Turns the flags into a run description; cross-flag rules are checked here, single values by their flags. */
+export function benchConfigFrom(args: FlagValues<typeof BENCH_FLAGS>): BenchConfig {
+  if (args.messages !== undefined && args.duration !== undefined) throw new UsageError('--messages and --duration both say when to stop: give one');
+  return {
+    rate: args.rate,
+    durationMs: args.duration ?? DEFAULT_BENCH.durationMs,
+    warmupMs: args.warmup,
+    channels: args.channels,
+    publishers: args.publishers,
+    subscribers: args.subscribers,
+    size: args.size,
     mode: args.mode,
     subscribe: args.subscribe ?? (args.mode === 'spublish' ? 'shard' : 'channel'),
     replicas: args.replicas,
-    threads: parseInteger(args.threads, '--threads', 1, 64),
-    ...(messages !== undefined ? { messages } : {}),
+    threads: args.threads,
+    ...(args.messages !== undefined ? { messages: args.messages } : {}),
   };
-  if (config.durationMs < 100 && messages === undefined) throw new UsageError('--duration must be at least 100ms');
-  return config;
 }
 
 function progressLine(p: BenchProgress): string {
@@ -77,21 +51,26 @@ function progressLine(p: BenchProgress): string {
   return parts.join(' · ');
 }
 
-export const benchCommand: CommandModule = {
+export const benchCommand = defineCommand({
   command: 'bench',
   describe: 'Publish/subscribe throughput and end-to-end latency (HDR histograms), classic or sharded',
-  builder: (y: Argv) =>
-    y
-      .options(CONNECTION_OPTIONS)
-      .options(OUTPUT_OPTIONS)
-      .options(BENCH_OPTIONS)
-      .example('pubsub-mon bench --rate 100000', '100k messages/s to one subscriber for 10 s: rates, loss and latency')
-      .example('pubsub-mon bench -p 7000 --mode spublish -C 64 -S 2', 'sharded publishes on a cluster, each to its channel\'s owner')
-      .example('pubsub-mon bench --rate 0 -S 0 --json', 'publish as fast as possible, no subscriber, JSON result'),
-  async run(raw, io: Io, signal) {
-    const args = raw as unknown as BenchArgs;
+  flags: BENCH_FLAGS,
+  examples: [
+    ['pubsub-mon bench --rate 100000', '100k messages/s to one subscriber for 10 s: rates, loss and latency'],
+    ['pubsub-mon bench -p 7000 --mode spublish -C 64 -S 2', 'sharded publishes on a cluster, each to its channel\'s owner'],
+    ['pubsub-mon bench --rate 0 -S 0 --json', 'publish as fast as possible, no subscriber, JSON result'],
+  ],
+  async run(args, io, signal) {
     const config = benchConfigFrom(args);
     const target = targetFromArgs(args, io.env);
+    const [{ runBench }, { renderBenchReport }, { benchToJson }, { incompleteExitCode }, { percentileDistribution }, { default: ora }] = await Promise.all([
+      import('../bench/runner.js'),
+      import('../render/bench-report.js'),
+      import('../render/json/bench.js'),
+      import('../stats/bench-result.js'),
+      import('../stats/histogram.js'),
+      import('ora'),
+    ]);
     const color = useColor(io, args.color);
     const spinner = !args.json && io.stderr.isTTY ? ora({ stream: io.stderr, text: 'starting' }).start() : undefined;
     let lastPlain = 0;
@@ -132,4 +111,4 @@ export const benchCommand: CommandModule = {
     else io.stdout.write(renderBenchReport(result, { color, ...(io.stdout.columns ? { width: io.stdout.columns } : {}) }));
     return incompleteExitCode(result.incomplete);
   },
-};
+});

@@ -1,5 +1,6 @@
 // The one place commands write to the terminal: stdout for data, stderr for everything else.
 import type { Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
@@ -40,18 +41,9 @@ export function untilInterrupted(signal?: AbortSignal): { promise: Promise<strin
   return { promise, dispose: () => dispose() };
 }
 
-/** Waits `ms`, or less if `signal` aborts; leaves no listener behind either way (watch sleeps every refresh). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+/** Waits `ms`, or less if `signal` aborts (watch's refresh loop ends that way); never rejects for the abort. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await delay(ms, undefined, signal ? { signal } : undefined).catch((err: unknown) => {
+    if (!signal?.aborted) throw err;
   });
 }

@@ -1,26 +1,20 @@
 // `pubsub-mon sandbox`: throwaway local servers in the foreground until Ctrl-C, then nothing left behind.
-import type { Argv, Options } from 'yargs';
-import type { CommandModule } from './command.js';
-import type { Io } from './io.js';
+import { defineCommand } from './command.js';
 import { useColor } from './io.js';
-import { lastWins, OUTPUT_OPTIONS } from '../options.js';
+import { custom, integer, OUTPUT_FLAGS, text } from '../options.js';
 import { parseInteger } from '../values.js';
-import { startSandbox, type Sandbox } from '../sandbox/sandbox.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { makePalette } from '../render/color.js';
 
-export const SANDBOX_OPTIONS = lastWins({
-  cluster: { type: 'string', describe: 'Start a cluster of N primaries (--cluster alone: 3) instead of one standalone server' },
-  replicas: { type: 'string', describe: 'Replicas per primary (default: 1 for a cluster, 0 standalone)' },
-  password: { alias: 'a', type: 'string', describe: 'Require this password (requirepass) on every server' },
-} as const satisfies Record<string, Options>);
-
-interface SandboxArgs {
-  cluster?: string;
-  replicas?: string;
-  password?: string;
-  json: boolean;
-  color: boolean;
-}
+export const SANDBOX_FLAGS = {
+  ...OUTPUT_FLAGS,
+  // `--cluster` alone means 3 primaries; absent means a standalone server (0).
+  cluster: custom({ type: 'string', describe: 'Start a cluster of N primaries (--cluster alone: 3) instead of one standalone server' }, (value, flag) =>
+    value === undefined ? 0 : value === '' ? 3 : parseInteger(value, flag, 1, 100),
+  ),
+  replicas: integer({ min: 0, max: 10, describe: 'Replicas per primary (default: 1 for a cluster, 0 standalone)' }),
+  password: text({ alias: 'a', describe: 'Require this password (requirepass) on every server' }),
+} as const;
 
 /** What `sandbox` prints for people: one line per node and how to use them. */
 export function describeSandbox(sb: Sandbox, color: boolean): string {
@@ -35,17 +29,19 @@ export function describeSandbox(sb: Sandbox, color: boolean): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const sandboxCommand: CommandModule = {
+export const sandboxCommand = defineCommand({
   command: 'sandbox',
   describe: 'Start throwaway local redis-server processes (standalone or cluster) until Ctrl-C',
-  builder: (y: Argv) => y.options(SANDBOX_OPTIONS).options(OUTPUT_OPTIONS)
-    .example('pubsub-mon sandbox', 'one server on a free loopback port')
-    .example('pubsub-mon sandbox --cluster 3 --replicas 1', 'a 3-primary/3-replica cluster')
-    .example('pubsub-mon sandbox --json', 'the URLs as JSON, for scripts'),
-  async run(raw, io: Io, signal) {
-    const args = raw as unknown as SandboxArgs;
-    const primaries = args.cluster === undefined ? 0 : args.cluster === '' ? 3 : parseInteger(args.cluster, '--cluster', 1, 100);
-    const replicas = args.replicas === undefined ? (primaries > 0 ? 1 : 0) : parseInteger(args.replicas, '--replicas', 0, 10);
+  flags: SANDBOX_FLAGS,
+  examples: [
+    ['pubsub-mon sandbox', 'one server on a free loopback port'],
+    ['pubsub-mon sandbox --cluster 3 --replicas 1', 'a 3-primary/3-replica cluster'],
+    ['pubsub-mon sandbox --json', 'the URLs as JSON, for scripts'],
+  ],
+  async run(args, io, signal) {
+    const primaries = args.cluster;
+    const replicas = args.replicas ?? (primaries > 0 ? 1 : 0);
+    const { startSandbox } = await import('../sandbox/sandbox.js');
     const sb = await startSandbox({ cluster: primaries, replicas, ...(args.password ? { password: args.password } : {}) });
     try {
       if (args.json) {
@@ -61,4 +57,4 @@ export const sandboxCommand: CommandModule = {
       await sb.stop();
     }
   },
-};
+});

@@ -1,62 +1,38 @@
 // `pubsub-mon tail`: every message as it arrives, terminal-safe text, NDJSON or a custom format.
-import type { Argv, Options } from 'yargs';
-import type { CommandModule } from './command.js';
-import { complain, useColor, type Io } from './io.js';
-import { CONNECTION_OPTIONS_CONNECT_TIMEOUT, OUTPUT_OPTIONS, lastWins, targetFromArgs, type ConnectionArgs } from '../options.js';
-import { parseDuration, parseInteger } from '../values.js';
+import { defineCommand } from './command.js';
+import { complain, useColor } from './io.js';
+import { bool, CONNECTION_FLAGS_CONNECT_TIMEOUT, duration, integer, OUTPUT_FLAGS, positional, targetFromArgs, text, textList } from '../options.js';
 import { UsageError } from '../errors.js';
-import { Tailer, type TailSubscriptions } from '../tail/tailer.js';
-import { makeFilter } from '../tail/filter.js';
-import { OutputQueue } from '../tail/output-queue.js';
+import type { TailSubscriptions } from '../tail/tailer.js';
 import type { TailKind, TailMessage } from '../stats/tail-message.js';
 import { compileFormat, FORMAT_TOKENS, makeTextFormatter, TemplateError, type TailFormatter } from '../render/tail-line.js';
-import { makeJsonFormatter, markerLine, type TailMarkerJson } from '../render/json/tail.js';
+import type { TailMarkerJson } from '../render/json/tail.js';
 import { escapeText } from '../render/escape.js';
 import { formatLocalTime } from '../render/format.js';
 
-export const TAIL_OPTIONS = lastWins({
-  channel: { alias: 'c', type: 'string', array: true, describe: 'Exact channel to SUBSCRIBE (repeatable)' },
-  shard: { alias: 's', type: 'string', array: true, describe: 'Shard channel to SSUBSCRIBE on its owner (repeatable)' },
-  shards: { type: 'boolean', default: false, describe: 'Also follow every shard channel that exists (found on every node, looked for again every few seconds)' },
-  'include-keyspace': { type: 'boolean', default: false, describe: 'Keep keyspace notifications (__keyspace@*, __keyevent@*) that a pattern catches' },
-  exclude: { alias: 'x', type: 'string', array: true, describe: 'Leave out channels matching this glob (repeatable)' },
-  grep: { alias: 'g', type: 'string', describe: 'Only messages whose payload matches this regular expression' },
-  count: { alias: 'n', type: 'string', describe: 'Exit 0 after N messages' },
-  timeout: { alias: 't', type: 'string', describe: 'Exit after this long (30s, 5m); exit 1 if --count was not reached by then' },
-  idle: { type: 'string', describe: 'Exit after this long without a message; exit 1 if --count was not reached' },
-  pretty: { type: 'boolean', default: false, describe: 'Indent JSON payloads' },
-  full: { type: 'boolean', default: false, describe: 'Never cut long payloads at the terminal width' },
-  'max-payload': { type: 'string', describe: 'Show at most this many bytes of each payload (text, JSON and --format)' },
-  format: { alias: 'f', type: 'string', describe: 'Output template, e.g. "%T %c %s\\n" (tokens below)' },
-} as const satisfies Record<string, Options>);
-
-interface TailArgs extends ConnectionArgs {
-  patterns?: string[];
-  channel?: string[];
-  shard?: string[];
-  shards: boolean;
-  includeKeyspace: boolean;
-  exclude?: string[];
-  grep?: string;
-  count?: string;
-  timeout?: string;
-  connectTimeout?: string;
-  idle?: string;
-  pretty: boolean;
-  full: boolean;
-  maxPayload?: string;
-  format?: string;
-  json: boolean;
-  color: boolean;
-}
+export const TAIL_FLAGS = {
+  patterns: positional(textList({ describe: 'Glob patterns to PSUBSCRIBE (default: * when no --channel or --shard is given)' })),
+  ...CONNECTION_FLAGS_CONNECT_TIMEOUT,
+  ...OUTPUT_FLAGS,
+  channel: textList({ alias: 'c', describe: 'Exact channel to SUBSCRIBE (repeatable)' }),
+  shard: textList({ alias: 's', describe: 'Shard channel to SSUBSCRIBE on its owner (repeatable)' }),
+  shards: bool({ describe: 'Also follow every shard channel that exists (found on every node, looked for again every few seconds)' }),
+  'include-keyspace': bool({ describe: 'Keep keyspace notifications (__keyspace@*, __keyevent@*) that a pattern catches' }),
+  exclude: textList({ alias: 'x', describe: 'Leave out channels matching this glob (repeatable)' }),
+  grep: text({ alias: 'g', describe: 'Only messages whose payload matches this regular expression' }),
+  count: integer({ alias: 'n', min: 1, describe: 'Exit 0 after N messages' }),
+  timeout: duration({ alias: 't', describe: 'Exit after this long (30s, 5m); exit 1 if --count was not reached by then' }),
+  idle: duration({ describe: 'Exit after this long without a message; exit 1 if --count was not reached' }),
+  pretty: bool({ describe: 'Indent JSON payloads' }),
+  full: bool({ describe: 'Never cut long payloads at the terminal width' }),
+  'max-payload': integer({ min: 0, describe: 'Show at most this many bytes of each payload (text, JSON and --format)' }),
+  format: text({ alias: 'f', describe: 'Output template, e.g. "%T %c %s\\n" (tokens below)' }),
+} as const;
 
 /** What `tail` subscribes to: `*` when nothing narrower is named. */
-export function subscriptionsFrom(args: Pick<TailArgs, 'patterns' | 'channel' | 'shard' | 'shards'>): TailSubscriptions {
-  const patterns = args.patterns ?? [];
-  const channels = args.channel ?? [];
-  const shardChannels = args.shard ?? [];
-  const nothingNamed = patterns.length === 0 && channels.length === 0 && shardChannels.length === 0;
-  return { patterns: nothingNamed ? ['*'] : patterns, channels, shardChannels, allShards: args.shards };
+export function subscriptionsFrom(args: { patterns: string[]; channel: string[]; shard: string[]; shards: boolean }): TailSubscriptions {
+  const nothingNamed = args.patterns.length === 0 && args.channel.length === 0 && args.shard.length === 0;
+  return { patterns: nothingNamed ? ['*'] : args.patterns, channels: args.channel, shardChannels: args.shard, allShards: args.shards };
 }
 
 /** The --format template, or a usage error naming what is wrong with it. */
@@ -69,26 +45,27 @@ function templateFormatter(template: string, maxPayload: number | undefined): Ta
   }
 }
 
-export const tailCommand: CommandModule = {
+export const tailCommand = defineCommand({
   command: 'tail [patterns..]',
   describe: 'Print every message as it arrives (classic and sharded), terminal-safe, as text or NDJSON',
-  builder: (y: Argv) =>
-    y
-      .positional('patterns', { type: 'string', array: true, describe: 'Glob patterns to PSUBSCRIBE (default: * when no --channel or --shard is given)' })
-      .options(CONNECTION_OPTIONS_CONNECT_TIMEOUT)
-      .options(OUTPUT_OPTIONS)
-      .options(TAIL_OPTIONS)
-      .example("pubsub-mon tail 'news:*'", 'everything published on channels matching news:*')
-      .example('pubsub-mon tail --shards --json > traffic.ndjson', 'all traffic, shard channels too, as NDJSON')
-      .example('pubsub-mon tail -c deploys --count 1 --timeout 60s', 'wait up to a minute for one message (exit 1 if none)')
-      .epilog(`--format tokens: ${FORMAT_TOKENS.map((t) => `${t.token} ${t.description}`).join('; ')}`),
-  async run(raw, io: Io, signal) {
-    const args = raw as unknown as TailArgs;
-    const target = targetFromArgs({ ...args, ...(args.connectTimeout !== undefined ? { timeout: args.connectTimeout } : { timeout: undefined }) }, io.env);
-    const count = args.count === undefined ? undefined : parseInteger(args.count, '--count', 1);
-    const timeoutMs = args.timeout === undefined ? undefined : parseDuration(args.timeout, '--timeout');
-    const idleMs = args.idle === undefined ? undefined : parseDuration(args.idle, '--idle');
-    const maxPayload = args.maxPayload === undefined ? undefined : parseInteger(args.maxPayload, '--max-payload', 0);
+  flags: TAIL_FLAGS,
+  examples: [
+    ["pubsub-mon tail 'news:*'", 'everything published on channels matching news:*'],
+    ['pubsub-mon tail --shards --json > traffic.ndjson', 'all traffic, shard channels too, as NDJSON'],
+    ['pubsub-mon tail -c deploys --count 1 --timeout 60s', 'wait up to a minute for one message (exit 1 if none)'],
+  ],
+  epilog: `--format tokens: ${FORMAT_TOKENS.map((t) => `${t.token} ${t.description}`).join('; ')}`,
+  async run(args, io, signal) {
+    const target = targetFromArgs({ ...args, timeout: args.connectTimeout }, io.env);
+    const { count, maxPayload } = args;
+    const timeoutMs = args.timeout;
+    const idleMs = args.idle;
+    const [{ Tailer }, { makeFilter }, { OutputQueue }, { makeJsonFormatter, markerLine }] = await Promise.all([
+      import('../tail/tailer.js'),
+      import('../tail/filter.js'),
+      import('../tail/output-queue.js'),
+      import('../render/json/tail.js'),
+    ]);
     if (args.json && args.format !== undefined) throw new UsageError('--json and --format are two output formats: choose one');
     let grep: RegExp | undefined;
     if (args.grep !== undefined) {
@@ -98,7 +75,7 @@ export const tailCommand: CommandModule = {
         throw new UsageError(`--grep is not a valid regular expression: ${(err as Error).message}`);
       }
     }
-    const filter = makeFilter({ includeKeyspace: args.includeKeyspace, exclude: args.exclude ?? [], ...(grep ? { grep } : {}) });
+    const filter = makeFilter({ includeKeyspace: args.includeKeyspace, exclude: args.exclude, ...(grep ? { grep } : {}) });
     const tty = Boolean(io.stdout.isTTY);
     const color = useColor(io, args.color);
     const render: TailFormatter = args.json
@@ -184,4 +161,4 @@ export const tailCommand: CommandModule = {
     const countMissed = count !== undefined && printed < count && (outcome === 'timeout' || outcome === 'idle');
     return countMissed ? 1 : 0;
   },
-};
+});

@@ -1,37 +1,21 @@
 // `pubsub-mon watch`: a refreshing table of channels and nodes, or one JSON line per refresh.
-import type { Argv, Options } from 'yargs';
-import type { CommandModule } from './command.js';
+import { defineCommand } from './command.js';
 import { sleep, useColor, type Io } from './io.js';
-import { CONNECTION_OPTIONS, OUTPUT_OPTIONS, lastWins, targetFromArgs, type ConnectionArgs } from '../options.js';
-import { parseDuration, parseInteger } from '../values.js';
-import { Monitor } from '../redis/monitor.js';
+import { bool, choice, CONNECTION_FLAGS, duration, integer, OUTPUT_FLAGS, targetFromArgs, text } from '../options.js';
+import { SORT_KEYS, type SortKey } from '../stats/arrange.js';
 import type { Snapshot } from '../stats/snapshot.js';
-import { arrangeChannels, SORT_KEYS, type SortKey } from '../stats/arrange.js';
-import { renderSnapshot } from '../render/watch-table.js';
-import { snapshotToJson } from '../render/json/watch.js';
-import { UsageError } from '../errors.js';
 
-export const WATCH_OPTIONS = lastWins({
-  interval: { alias: 'i', type: 'string', default: '1s', describe: 'Time between refreshes (500ms, 2s, ...)' },
-  rates: { alias: 'r', type: 'boolean', default: false, describe: 'Measure messages/s per channel (subscribes PSUBSCRIBE on one node and SSUBSCRIBE on shard owners; not counted in the numbers shown)' },
-  pattern: { type: 'string', describe: 'Only channels matching this glob (Redis syntax: * ? [abc])' },
-  sort: { type: 'string', choices: SORT_KEYS, default: 'subscribers', describe: 'Order of the channel rows' },
-  limit: { alias: 'n', type: 'string', describe: 'Show at most N channels (default: what fits the terminal; all when not a terminal)' },
-  once: { type: 'boolean', default: false, describe: 'Take one snapshot (two samples one --interval apart, for the rates) and exit' },
-  'include-keyspace': { type: 'boolean', default: false, describe: 'Include keyspace-notification channels (__keyspace@*, __keyevent@*)' },
-} as const satisfies Record<string, Options>);
-
-interface WatchArgs extends ConnectionArgs {
-  interval: string;
-  rates: boolean;
-  pattern?: string;
-  sort: SortKey;
-  limit?: string;
-  once: boolean;
-  includeKeyspace: boolean;
-  json: boolean;
-  color: boolean;
-}
+export const WATCH_FLAGS = {
+  ...CONNECTION_FLAGS,
+  ...OUTPUT_FLAGS,
+  interval: duration({ alias: 'i', default: '1s', min: 100, describe: 'Time between refreshes (500ms, 2s, ...)' }),
+  rates: bool({ alias: 'r', describe: 'Measure messages/s per channel (subscribes PSUBSCRIBE on one node and SSUBSCRIBE on shard owners; not counted in the numbers shown)' }),
+  pattern: text({ describe: 'Only channels matching this glob (Redis syntax: * ? [abc])' }),
+  sort: choice(SORT_KEYS, { default: 'subscribers', describe: 'Order of the channel rows' }),
+  limit: integer({ alias: 'n', min: 1, describe: 'Show at most N channels (default: what fits the terminal; all when not a terminal)' }),
+  once: bool({ describe: 'Take one snapshot (two samples one --interval apart, for the rates) and exit' }),
+  'include-keyspace': bool({ describe: 'Include keyspace-notification channels (__keyspace@*, __keyevent@*)' }),
+} as const;
 
 const CLEAR_SCREEN = '\x1b[2J';
 const HOME = '\x1b[H';
@@ -47,25 +31,23 @@ function fittingLimit(io: Io, nodeCount: number): number | undefined {
   return Math.max(3, rows - nodeCount - 12);
 }
 
-function present(s: Snapshot, sort: SortKey, limit: number | undefined): Snapshot {
-  const { rows, hidden } = arrangeChannels(s.channels, sort, limit);
-  const warnings = hidden > 0 ? [`${hidden} more channels not shown (--limit, --pattern or --sort choose which)`, ...s.warnings] : s.warnings;
-  return { ...s, channels: rows, warnings };
-}
-
-export const watchCommand: CommandModule = {
+export const watchCommand = defineCommand({
   command: 'watch',
   describe: 'Refreshing table of channels (classic and sharded) and per-node pub/sub health',
-  builder: (y: Argv) => y.options(CONNECTION_OPTIONS).options(OUTPUT_OPTIONS).options(WATCH_OPTIONS)
-    .example('pubsub-mon watch', 'channels and nodes of 127.0.0.1:6379, every second')
-    .example('pubsub-mon watch -p 7000 --rates --sort rate', 'a cluster, busiest channels first')
-    .example('pubsub-mon watch --once --json | jq .channels', 'one snapshot for a script'),
-  async run(raw, io, signal) {
-    const args = raw as unknown as WatchArgs;
+  flags: WATCH_FLAGS,
+  examples: [
+    ['pubsub-mon watch', 'channels and nodes of 127.0.0.1:6379, every second'],
+    ['pubsub-mon watch -p 7000 --rates --sort rate', 'a cluster, busiest channels first'],
+    ['pubsub-mon watch --once --json | jq .channels', 'one snapshot for a script'],
+  ],
+  async run(args, io, signal) {
     const target = targetFromArgs(args, io.env);
-    const intervalMs = parseDuration(args.interval, '--interval');
-    if (intervalMs < 100) throw new UsageError(`--interval must be at least 100ms, got '${args.interval}'`);
-    const explicitLimit = args.limit === undefined ? undefined : parseInteger(args.limit, '--limit', 1);
+    const [{ Monitor }, { arrangeChannels }, { renderSnapshot }, { snapshotToJson }] = await Promise.all([
+      import('../redis/monitor.js'),
+      import('../stats/arrange.js'),
+      import('../render/watch-table.js'),
+      import('../render/json/watch.js'),
+    ]);
     const color = !args.json && useColor(io, args.color);
     const tty = Boolean(io.stdout.isTTY) && !args.json;
 
@@ -76,9 +58,13 @@ export const watchCommand: CommandModule = {
       rates: args.rates,
       reconnect: !args.once,
     });
+    const present = (s: Snapshot, sort: SortKey, limit: number | undefined): Snapshot => {
+      const { rows, hidden } = arrangeChannels(s.channels, sort, limit);
+      const warnings = hidden > 0 ? [`${hidden} more channels not shown (--limit, --pattern or --sort choose which)`, ...s.warnings] : s.warnings;
+      return { ...s, channels: rows, warnings };
+    };
     const show = (s: Snapshot, title?: string) => {
-      const limit = explicitLimit ?? fittingLimit(io, s.nodes.length);
-      const shown = present(s, args.sort, limit);
+      const shown = present(s, args.sort, args.limit ?? fittingLimit(io, s.nodes.length));
       if (args.json) return `${JSON.stringify(snapshotToJson(shown))}\n`;
       return renderSnapshot(shown, { color, showRates: args.rates, ...(io.stdout.columns ? { width: io.stdout.columns } : {}), ...(title ? { title } : {}) });
     };
@@ -86,7 +72,7 @@ export const watchCommand: CommandModule = {
       if (args.once) {
         // Rates are differences: the first sample only starts the counters.
         await monitor.snapshot();
-        await sleep(intervalMs, signal);
+        await sleep(args.interval, signal);
         if (signal.aborted) return 0;
         io.stdout.write(show(await monitor.snapshot()));
         return 0;
@@ -102,7 +88,7 @@ export const watchCommand: CommandModule = {
         } else {
           io.stdout.write(args.json ? show(snapshot) : `${show(snapshot)}\n`);
         }
-        await sleep(Math.max(0, intervalMs - (Date.now() - started)), signal);
+        await sleep(Math.max(0, args.interval - (Date.now() - started)), signal);
       }
       return 0;
     } finally {
@@ -110,5 +96,4 @@ export const watchCommand: CommandModule = {
       monitor.close();
     }
   },
-};
-
+});

@@ -4,9 +4,9 @@ import { EXIT_CODES, type ChannelVerdict, type CheckResult, type CheckStatus } f
 import { makePalette, type Paint, type Palette } from './color.js';
 import { escapeText } from './escape.js';
 import { formatCount } from './format.js';
-import { checkErrorJson, checkToJson } from './json/check.js';
+import { checkToJson } from './json/check.js';
+import { nagiosText, promFamily, promLabel, STATUS_HELP, type CheckFormat } from './check-error.js';
 
-export type CheckFormat = 'text' | 'json' | 'nagios' | 'prometheus';
 
 export interface RenderCheckOptions {
   /** Paint with ANSI colours (text format only; the others are for machines). */
@@ -55,11 +55,6 @@ function renderText(result: CheckResult, p: Palette): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Plugin output text must stay on one line, and `|` would start the perfdata early. */
-function nagiosText(s: string): string {
-  return escapeText(s).replace(/\|/g, '\\x7c');
-}
-
 /**
  * A perfdata label: always quoted, `'` doubled (Nagios plugin guidelines); `=` is not allowed in
  * a label at all, so it is escaped like a control character.
@@ -79,18 +74,6 @@ function renderNagios(result: CheckResult): string {
   perfdata.push(`pattern_subscriptions=${patterns};;;0;`);
   return `PUBSUB ${nagiosText(result.summary)} | ${perfdata.join(' ')}\n`;
 }
-
-/** Label values per the Prometheus text exposition format: only `\`, `"` and newline are escaped. */
-function promLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-function promFamily(name: string, help: string, samples: string[]): string[] {
-  if (samples.length === 0) return [];
-  return [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, ...samples];
-}
-
-const STATUS_HELP = '0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN';
 
 function renderPrometheus(result: CheckResult): string {
   const labels = (v: ChannelVerdict): string => `{channel="${promLabel(v.name)}",kind="${v.kind}"}`;
@@ -131,17 +114,5 @@ export function renderCheck(result: CheckResult, format: CheckFormat, opts: Rend
       return renderNagios(result);
     case 'prometheus':
       return renderPrometheus(result);
-  }
-}
-
-/** What a machine format prints when the check could not run at all (exit 3): the status, and why. */
-export function renderCheckError(message: string, format: Exclude<CheckFormat, 'text'>): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(checkErrorJson(message))}\n`;
-    case 'nagios':
-      return `PUBSUB UNKNOWN - ${nagiosText(message)}\n`;
-    case 'prometheus':
-      return `${promFamily('pubsub_mon_check_status', `Overall check status: ${STATUS_HELP}.`, [`pubsub_mon_check_status ${EXIT_CODES.UNKNOWN}`]).join('\n')}\n`;
   }
 }

@@ -1,5 +1,7 @@
 // Pure evaluation behind `pubsub-mon check`: one verdict per channel and one Nagios-style status.
 import { plural } from './plural.js';
+import { globMatch } from './glob.js';
+import type { Snapshot } from './snapshot.js';
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 
@@ -196,4 +198,21 @@ export function evaluateCheck(input: CheckInput): CheckResult {
     patternSubscriptions: input.patternSubscriptions,
     patternsUnknown: input.patternsUnknown === true,
   };
+}
+
+/** The channels to judge: named ones (0 when absent) and every current channel a --pattern matches. */
+export function selectTargets(s: Snapshot, channels: string[], shardChannels: string[], patterns: string[]): { targets: CheckTarget[]; unmatched: string[] } {
+  const targets: CheckTarget[] = [];
+  const find = (name: string, kind: 'channel' | 'shard') => s.channels.find((r) => r.name === name && r.kind === kind)?.subscribers ?? 0;
+  for (const name of channels) targets.push({ name, kind: 'channel', subscribers: find(name, 'channel') });
+  for (const name of shardChannels) targets.push({ name, kind: 'shard', subscribers: find(name, 'shard') });
+  const unmatched: string[] = [];
+  for (const glob of patterns) {
+    const hits = s.channels.filter((r) => globMatch(glob, r.name));
+    if (hits.length === 0) unmatched.push(glob);
+    for (const r of hits) {
+      if (!targets.some((t) => t.name === r.name && t.kind === r.kind)) targets.push({ name: r.name, kind: r.kind, subscribers: r.subscribers, matchedBy: glob });
+    }
+  }
+  return { targets, unmatched };
 }
