@@ -59,15 +59,3 @@ export async function ownerOfSlot(sb: Sandbox, clients: Clients, slot: number): 
   }
   throw new Error(`no owner for slot ${slot}`);
 }
-
-/** Polls `read` until `accept` says yes (sums over nodes settle a moment after SUBSCRIBE returns). */
-export async function eventually<T>(read: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!accept(last)) {
-    if (Date.now() > deadline) return last;
-    await new Promise((r) => setTimeout(r, 150));
-    last = await read();
-  }
-  return last;
-}

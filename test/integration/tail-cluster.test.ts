@@ -30,19 +30,14 @@ async function total(...args: string[]): Promise<number> {
   }
   return sum;
 }
-async function until(test: () => Promise<boolean>, what: string) {
-  const deadline = Date.now() + 15_000;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** expect.poll options for waiting on tail's subscriptions to show on the cluster; `what` names the wait if it fails. */
+const settle = (what: string) => ({ timeout: 15_000, interval: 100, message: what });
 
 describe('tail on a 3+3 cluster', () => {
   it('hears classic traffic published on any node exactly once', async () => {
     const tail = new RunningCli(['tail', '-u', sb.urls[2]!, 'orders', '--json', '--count', '6']);
     try {
-      await until(async () => (await total('NUMPAT')) === 1, 'the pattern subscription');
+      await expect.poll(() => total('NUMPAT'), settle('the pattern subscription')).toBe(1);
       for (const [i, n] of sb.nodes.entries()) await (await clients.open(n, 'test:publisher')).publish('orders', `from-${i}`);
       expect(await tail.finished()).toBe(0);
       const got = parse(tail.stdout).map((l) => l.payload).sort();
@@ -59,7 +54,7 @@ describe('tail on a 3+3 cluster', () => {
     const args = names.flatMap((n) => ['--shard', n]);
     const tail = new RunningCli(['tail', '-u', sb.url, ...args, '--json', '--count', String(names.length * 2)]);
     try {
-      for (const n of names) await until(async () => (await total('SHARDNUMSUB', n)) === 1, `SSUBSCRIBE ${n}`);
+      for (const n of names) await expect.poll(() => total('SHARDNUMSUB', n), settle(`SSUBSCRIBE ${n}`)).toBe(1);
       for (const name of names) {
         const owner = await ownerOfSlot(sb, clients, hashSlot(name));
         const pub = await clients.open(owner.primary, 'test:publisher');
@@ -86,8 +81,9 @@ describe('tail on a 3+3 cluster', () => {
     const plain = new RunningCli(['tail', '-u', sb.url, '--timeout', '2s']);
     const withShards = new RunningCli(['tail', '-u', sb.url, '--shards', '--json', '--count', '2']);
     try {
-      await until(async () => (await total('SHARDNUMSUB', name)) === 2 && (await total('NUMPAT')) === 1, 'both tails');
-      await until(async () => /--shards/.test(plain.stderr), 'the notice');
+      await expect.poll(async () => ({ shardSubscribers: await total('SHARDNUMSUB', name), patterns: await total('NUMPAT') }), settle('both tails'))
+        .toEqual({ shardSubscribers: 2, patterns: 1 });
+      await expect.poll(() => plain.stderr, settle('the notice')).toMatch(/--shards/);
       expect(plain.stderr).toMatch(/pattern subscriptions never receive SPUBLISH messages; add --shards/);
       const pub = await clients.open(owner.primary, 'test:publisher');
       await pub.call('SPUBLISH', name, 'sharded');
@@ -107,7 +103,7 @@ describe('tail on a 3+3 cluster', () => {
     const to = sb.nodes.find((n) => n.role === 'primary' && n.port !== from.primary.port)!;
     const tail = new RunningCli(['tail', '-u', sb.url, '--shard', name, '--json']);
     try {
-      await until(async () => (await total('SHARDNUMSUB', name)) === 1, 'SSUBSCRIBE');
+      await expect.poll(() => total('SHARDNUMSUB', name), settle('SSUBSCRIBE')).toBe(1);
       const toId = (await (await clients.open(to, 'test:admin')).call('CLUSTER', 'MYID')) as string;
       // An empty slot can be reassigned directly (primaries only; replicas follow by gossip); the old
       // owner then pushes sunsubscribe to its shard subscribers.
@@ -116,10 +112,10 @@ describe('tail on a 3+3 cluster', () => {
       }
       await tail.waitForLine((l) => l.includes('"kind":"gap"'));
       await tail.waitForLine((l) => l.includes('"kind":"resumed"'));
-      await until(async () => {
+      await expect.poll(async () => {
         const c = await clients.open(to, 'test:probe');
-        return Number(((await c.call('PUBSUB', 'SHARDNUMSUB', name)) as [string, number])[1]) === 1;
-      }, 'the subscription on the new owner');
+        return Number(((await c.call('PUBSUB', 'SHARDNUMSUB', name)) as [string, number])[1]);
+      }, settle('the subscription on the new owner')).toBe(1);
       await (await clients.open(to, 'test:publisher')).call('SPUBLISH', name, 'after-move');
       const line = JSON.parse(await tail.waitForLine((l) => l.includes('after-move'))) as TailJson;
       expect(line.node).toBe(to.address);

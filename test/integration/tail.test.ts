@@ -24,11 +24,8 @@ const parse = (out: string) => out.split('\n').filter(Boolean).map((l) => JSON.p
 /** Starts tail, waits until its subscriptions exist, runs `act`, and returns what tail printed. */
 async function tailWhile(args: string[], act: () => Promise<void>, ready: () => Promise<boolean>) {
   const tail = new RunningCli(['tail', '-u', sb.url, ...args]);
-  const deadline = Date.now() + 10_000;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`tail did not subscribe; stderr: ${tail.stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // Until subscribed, the poll reads tail's stderr instead, so a timeout shows why (a bad flag, a refused connection).
+  await expect.poll(async () => (await ready()) || `not subscribed; tail stderr: ${tail.stderr}`, { timeout: 10_000, interval: 50 }).toBe(true);
   await act();
   return tail;
 }
@@ -36,6 +33,10 @@ async function tailWhile(args: string[], act: () => Promise<void>, ready: () => 
 async function numpat(): Promise<number> {
   const c = await clients.open(node(), 'test:probe');
   return Number(await c.call('PUBSUB', 'NUMPAT'));
+}
+async function pubsubClients(): Promise<number> {
+  const c = await clients.open(node(), 'test:probe');
+  return ((await c.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string).trim().split('\n').length;
 }
 async function numsub(channel: string): Promise<number> {
   const c = await clients.open(node(), 'test:probe');
@@ -134,7 +135,7 @@ describe('tail on a standalone server', () => {
     try {
       const pub = await c.open(restartable.nodes[0]!, 'test:publisher');
       const probe = await c.open(restartable.nodes[0]!, 'test:probe');
-      while (Number(await probe.call('PUBSUB', 'NUMPAT')) !== 1) await new Promise((r) => setTimeout(r, 50));
+      await expect.poll(async () => Number(await probe.call('PUBSUB', 'NUMPAT')), { timeout: 10_000, interval: 50 }).toBe(1);
       await pub.publish('jobs:1', 'before');
       await tail.waitForLine((l) => l.includes('"before"'));
       c.closeAll();
@@ -162,7 +163,7 @@ describe('tail on a standalone server', () => {
     try {
       const c = new Clients();
       const probe = await c.open(restartable.nodes[0]!, 'test:probe');
-      while (Number(await probe.call('PUBSUB', 'NUMPAT')) !== 1) await new Promise((r) => setTimeout(r, 50));
+      await expect.poll(async () => Number(await probe.call('PUBSUB', 'NUMPAT')), { timeout: 10_000, interval: 50 }).toBe(1);
       c.closeAll();
       await restartable.nodes[0]!.process.kill();
       const line = await tail.waitForLine((l) => l.includes('---'));
@@ -187,15 +188,13 @@ describe('tail on a standalone server', () => {
       cliLines += parts.filter((l) => l.startsWith('"pmessage"')).length;
     });
     try {
-      while ((await numpat()) !== 1 || Number(((await (await clients.open(node())).call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string).trim().split('\n').length) < 2) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      // NUMPAT is 1 as soon as either has subscribed; the second pub/sub client says both have.
+      await expect.poll(numpat, { timeout: 10_000, interval: 50 }).toBe(1);
+      await expect.poll(pubsubClients, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(2);
       const bench = spawn('redis-benchmark', ['-p', String(node().port), '-n', String(n), '-c', '4', '-P', '32', '-q', 'PUBLISH', 'burst', payload], { stdio: 'ignore' });
       await new Promise((resolve) => bench.on('close', resolve));
-      const deadline = Date.now() + 30_000;
-      while ((ours.lines().length < n || cliLines < n) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(cliLines).toBe(n);
-      expect(ours.lines().length).toBe(n);
+      // One deadline for both readers, as they drain the same burst side by side.
+      await expect.poll(() => ({ redisCli: cliLines, ours: ours.lines().length }), { timeout: 30_000, interval: 100 }).toEqual({ redisCli: n, ours: n });
       expect(await ours.interrupt()).toBe(0);
       expect(ours.stderr).toMatch(/100000 printed of 100000 received \(message 0, pmessage 100000, smessage 0\), 0 dropped/);
     } finally {

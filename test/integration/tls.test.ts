@@ -164,13 +164,14 @@ describe('tail and bench over TLS (their own sockets, not ioredis)', () => {
   it('tail hears a message over rediss://', async () => {
     const tail = new RunningCli(['tail', '-u', mtlsUrl(), ...mtls(), '--json', '--count', '1', '--timeout', '20s']);
     try {
-      // bench's messages go to channels only it knows the names of; tail's default * hears them.
-      let code: number | null = null;
-      for (let i = 0; i < 20 && code === null; i++) {
+      // bench's messages go to channels only it knows the names of; tail's default * hears them. Until
+      // tail has subscribed they reach nobody, so bench runs again until tail has printed a line; past
+      // 20 s tail has given up by its own --timeout.
+      await expect.poll(async () => {
         await runCli(['bench', '-u', mtlsUrl(), ...mtls(), '--messages', '5', '--warmup', '0', '-S', '0', '--json'], { timeoutMs: 30_000 });
-        if (tail.lines().length > 0) break;
-      }
-      code = await tail.finished(20_000);
+        return tail.lines().length;
+      }, { timeout: 20_000, interval: 0 }).toBeGreaterThan(0);
+      const code = await tail.finished(20_000);
       expect(code).toBe(0);
       const line = JSON.parse(tail.lines()[0]!) as { kind: string; channel: string; encoding: 'utf8' | 'base64'; payload: string; bytes: number };
       expect(line.kind).toBe('pmessage');
