@@ -1,5 +1,6 @@
 // One bench publisher: pre-encoded PUBLISH/SPUBLISH frames written in batches on an open-loop schedule.
 import type net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConnectionTarget } from '../redis/target.js';
 import { openRawSocket } from '../redis/raw-socket.js';
 import { FrameBatch, countReplies, newReplyScanState, publishFrame, type ReplyScanState } from './frames.js';
@@ -184,7 +185,7 @@ export class PublisherLoop {
   private async drainReplies(): Promise<void> {
     const deadline = Date.now() + 5000;
     while (this.conns.some((c) => c.inflight > 0 && !c.socket.destroyed) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
     for (const c of this.conns) {
       for (const s of c.scan.errorSamples) if (!this.report.errorSamples.includes(s)) this.report.errorSamples.push(s);

@@ -1,5 +1,6 @@
 // Runs a bench: plans it, starts the worker threads, verifies subscriptions, keeps time, and hands the gathered data to the assembly.
 import crypto from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from '../redis/target.js';
 import { openNode } from '../redis/connect.js';
@@ -116,7 +117,7 @@ export async function runBench(target: ConnectionTarget, config: BenchConfig, ho
     };
     handles.forEach((h) => h.post({ type: 'start', timing }));
     hooks.onPhase?.('warming up');
-    const before = new Promise((r) => setTimeout(r, Math.max(0, (timing.measureFromNs - hrNowNs()) / 1e6))).then(() => sampleServers(topology.nodes, clients));
+    const before = sleep(Math.max(0, (timing.measureFromNs - hrNowNs()) / 1e6)).then(() => sampleServers(topology.nodes, clients));
 
     // While it runs: the live line, and the subscribers' output buffers on the server.
     let peakOmem: number | undefined;
@@ -132,7 +133,7 @@ export async function runBench(target: ConnectionTarget, config: BenchConfig, ho
       await Promise.all(handles.map((h) => h.until(() => h.published !== undefined)));
       const owed = handles.flatMap((h) => h.published ?? []).reduce((s, p) => s + p.okPerChannel.reduce((a, ok, c) => a + ok * (verified.perChannel[c] ?? 0), 0), 0);
       const drainUntil = Date.now() + DRAIN_MS;
-      while (Date.now() < drainUntil && handles.reduce((s, h) => s + h.received, 0) < owed && !signal.aborted) await new Promise((r) => setTimeout(r, 50));
+      while (Date.now() < drainUntil && handles.reduce((s, h) => s + h.received, 0) < owed && !signal.aborted) await sleep(50);
     } finally {
       progress.stop();
       clearInterval(omemPoll);

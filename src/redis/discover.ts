@@ -2,8 +2,8 @@
 import type { Redis } from 'ioredis';
 import { UsageError } from '../errors.js';
 import { standaloneNode, versionAtLeast, type DiscoveredTopology } from '../stats/topology.js';
-import { parseInfo, parseReplicas } from '../stats/info.js';
-import { parseClusterNodes, parseClusterShards } from '../stats/cluster-topology.js';
+import { parseReplicas } from '../stats/info.js';
+import { readClusterNodes, readInfo } from './queries.js';
 import type { NodeAddress } from './connect.js';
 
 /**
@@ -12,16 +12,14 @@ import type { NodeAddress } from './connect.js';
  * replica seed.
  */
 export async function discoverTopology(seed: Redis, seedAddress: NodeAddress, forceCluster = false): Promise<DiscoveredTopology> {
-  const info = parseInfo(await seed.info());
+  const info = await readInfo(seed);
   const version = info.redis_version ?? '';
   const isCluster = info.cluster_enabled === '1';
   if (forceCluster && !isCluster) {
     throw new UsageError(`--cluster was given but ${seedAddress.host}:${seedAddress.port} is not a cluster node (cluster_enabled:0)`);
   }
   if (isCluster) {
-    const nodes = versionAtLeast(version, 7)
-      ? parseClusterShards(await seed.call('CLUSTER', 'SHARDS'))
-      : parseClusterNodes(String(await seed.call('CLUSTER', 'NODES')));
+    const nodes = await readClusterNodes(seed, versionAtLeast(version, 7));
     // A node that announces no address (e.g. an empty ip) is reachable where we reached the seed.
     for (const n of nodes) {
       if (!n.host) {

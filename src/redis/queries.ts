@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import { parseInfo } from '../stats/info.js';
 import { parseClientList, type ClientInfo } from '../stats/client-list.js';
 import { parseOutputBufferLimits, type OutputBufferLimit } from '../stats/output-buffer-limit.js';
+import { parseClusterNodes, parseClusterShards, type ClusterNode } from '../stats/cluster-topology.js';
 import { escapeText } from '../render/escape.js';
 
 /** `DEBUG=pubsub-mon:*` (or `pubsub-mon:redis`) shows every question asked, per node, on stderr. */
@@ -15,10 +16,16 @@ export const NUMSUB_BATCH = 1000;
 /** Longer arguments are cut in the debug line, as ioredis' own debug output does. */
 const MAX_LOGGED_ARG = 64;
 
-function asked(client: Redis, words: readonly string[]): void {
+/** Says on the debug stream what is about to be sent to the node at `address`. */
+export function logCommand(address: string, words: readonly string[]): void {
   if (!debug.enabled) return;
   const shown = words.map((w) => (w.length > MAX_LOGGED_ARG ? `${w.slice(0, MAX_LOGGED_ARG)}...(${w.length} chars)` : w));
-  debug('%s < %s', `${client.options.host}:${client.options.port}`, escapeText(shown.join(' ')));
+  debug('%s < %s', address, escapeText(shown.join(' ')));
+}
+
+/** The same, for the node an ioredis client talks to. */
+export function asked(client: Redis, words: readonly string[]): void {
+  if (debug.enabled) logCommand(`${client.options.host}:${client.options.port}`, words);
 }
 
 /** PUBSUB CHANNELS or SHARDCHANNELS, optionally filtered by the server with a glob. */
@@ -68,4 +75,14 @@ export async function readPubsubLimit(client: Redis): Promise<OutputBufferLimit 
   const reply = (await client.call('CONFIG', 'GET', 'client-output-buffer-limit')) as string[];
   const value = reply[1];
   return value ? parseOutputBufferLimits(value).pubsub : undefined;
+}
+
+/** Every node of the cluster as this node sees it: CLUSTER SHARDS on 7.0+, CLUSTER NODES before. */
+export async function readClusterNodes(client: Redis, sharded: boolean): Promise<ClusterNode[]> {
+  if (sharded) {
+    asked(client, ['CLUSTER', 'SHARDS']);
+    return parseClusterShards(await client.call('CLUSTER', 'SHARDS'));
+  }
+  asked(client, ['CLUSTER', 'NODES']);
+  return parseClusterNodes(String(await client.call('CLUSTER', 'NODES')));
 }

@@ -4,6 +4,7 @@ import type { ConnectionTarget } from './target.js';
 import type { NodeAddress } from './connect.js';
 import { describeRedisError, rethrowIfBug } from './errors.js';
 import { openRawSocket } from './raw-socket.js';
+import { logCommand } from './queries.js';
 import { ConnectionError } from '../errors.js';
 import { bufferIs, encodeCommand, RespError, RespReader, type RespValue } from './resp.js';
 
@@ -91,6 +92,7 @@ export class RawSubscriber {
   }
 
   private send(args: string[], replies: number): Promise<void> {
+    logCommand(this.address, args);
     const socket = this.socket;
     if (!socket || socket.destroyed) return Promise.reject(new ConnectionError(`connection to ${this.address} was lost`));
     return new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from './target.js';
 import type { TopologyNode } from '../stats/topology.js';
 import { openNode } from './connect.js';
+import { asked } from './queries.js';
 import { describeRedisError, rethrowIfBug } from './errors.js';
 import { isKeyspaceChannel } from '../stats/snapshot.js';
 import { SAMPLER_PATTERN, SAMPLER_ROLE, SHARD_SAMPLER_ROLE } from '../stats/own-subscriptions.js';
@@ -92,6 +93,7 @@ export class RateSampler {
           if (this.patternSince === undefined) this.patternSince = this.clock();
         });
         try {
+          asked(client, ['PSUBSCRIBE', SAMPLER_PATTERN]);
           await client.psubscribe(SAMPLER_PATTERN);
         } catch (err) {
           client.disconnect();
@@ -145,12 +147,14 @@ export class RateSampler {
         const add = [...channels].filter((ch) => !current.channels.has(ch));
         for (const ch of drop) {
           current.channels.delete(ch);
+          asked(current.client, ['SUNSUBSCRIBE', ch]);
           await current.client.sunsubscribe(ch).catch(rethrowIfBug);
         }
         // One channel per SSUBSCRIBE: channels of different slots in one call would be CROSSSLOT.
         await Promise.all(
           add.map(async (ch) => {
             try {
+              asked(current.client, ['SSUBSCRIBE', ch]);
               await current.client.ssubscribe(ch);
               current.channels.set(ch, this.clock());
             } catch (err) {

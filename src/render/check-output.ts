@@ -4,6 +4,7 @@ import { EXIT_CODES, type ChannelVerdict, type CheckResult, type CheckStatus } f
 import { makePalette, type Paint, type Palette } from './color.js';
 import { escapeText } from './escape.js';
 import { formatCount } from './format.js';
+import { renderTable, type Cell } from './table.js';
 import { checkToJson } from './json/check.js';
 import { nagiosText, promFamily, promLabel, STATUS_HELP, type CheckFormat } from './check-error.js';
 
@@ -26,31 +27,19 @@ function statusPaint(status: CheckStatus, p: Palette): Paint {
   }
 }
 
-function padCells(rows: string[][]): string[][] {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => {
-      widths[i] = Math.max(widths[i] ?? 0, Array.from(cell).length);
-    });
-  }
-  return rows.map((row) => row.map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - Array.from(cell).length)));
-}
-
 function renderText(result: CheckResult, p: Palette): string {
-  const lines = [statusPaint(result.status, p)(escapeText(result.summary))];
-  const rows = result.verdicts.map((v) => [
-    v.status,
-    escapeText(v.name),
-    v.kind,
-    formatCount(v.subscribers),
-    v.reason + (v.matchedBy !== undefined ? ` [matched by '${escapeText(v.matchedBy)}']` : ''),
+  const rows = result.verdicts.map((v): Cell[] => [
+    { text: v.status, paint: statusPaint(v.status, p) },
+    { text: escapeText(v.name) },
+    { text: v.kind },
+    { text: formatCount(v.subscribers) },
+    { text: v.reason + (v.matchedBy !== undefined ? ` [matched by '${escapeText(v.matchedBy)}']` : '') },
   ]);
-  padCells(rows).forEach((cells, i) => {
-    const verdict = result.verdicts[i];
-    const [status = '', ...rest] = cells;
-    const painted = verdict ? statusPaint(verdict.status, p)(status) : status;
-    lines.push(`  ${[painted, ...rest].join('  ')}`.trimEnd());
-  });
+  const lines = [statusPaint(result.status, p)(escapeText(result.summary))];
+  if (rows.length > 0) {
+    const table = renderTable(undefined, ['left', 'left', 'left', 'left', 'left'], rows, p);
+    for (const line of table.split('\n')) lines.push(`  ${line}`);
+  }
   for (const note of result.notes) lines.push(p.dim(`note: ${escapeText(note)}`));
   return `${lines.join('\n')}\n`;
 }

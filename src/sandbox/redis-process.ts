@@ -1,4 +1,5 @@
 // One throwaway redis-server child process: start, wait until it answers, stop, kill, restart.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import fs from 'node:fs';
@@ -41,8 +42,6 @@ function ping(host: string, port: number, timeoutMs: number): Promise<string> {
     });
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RedisProcess {
   readonly host: string;

@@ -1,4 +1,5 @@
 // Throwaway local Redis deployments (standalone, with replicas, or a cluster) for demos and tests.
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -167,8 +168,6 @@ function adminClient(node: SandboxNode, password?: string): Redis {
     retryStrategy: () => null,
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(what: string, timeoutMs: number, test: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;

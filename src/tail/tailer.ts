@@ -1,4 +1,5 @@
 // Holds the subscriptions of `tail`: classic traffic on one node, shard channels on their owners, through reconnects.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from '../redis/target.js';
 import { slotOwners, versionAtLeast, type DiscoveredTopology, type TopologyNode } from '../stats/topology.js';
@@ -6,6 +7,7 @@ import { hashSlot } from '../stats/hash-slot.js';
 import { openNode } from '../redis/connect.js';
 import { describeRedisError, rethrowIfBug } from '../redis/errors.js';
 import { discoverTopology } from '../redis/discover.js';
+import { listChannels } from '../redis/queries.js';
 import { RawSubscriber, type MessageHandler } from '../redis/raw-subscriber.js';
 import { UsageError } from '../errors.js';
 
@@ -37,8 +39,6 @@ export interface TailerOptions {
 
 export const DEFAULT_REDISCOVER_MS = 3000;
 const RECONNECT_MAX_MS = 2000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One subscriber connection and what it must hold, so it can be rebuilt after a drop. */
 interface Holder {
@@ -115,7 +115,7 @@ export class Tailer {
         let client: Redis | undefined;
         try {
           client = node.host === this.target.host && node.port === this.target.port ? this.control : await openNode(this.target, node, 'tail-control');
-          for (const n of (await client.call('PUBSUB', 'SHARDCHANNELS')) as string[]) names.add(n);
+          for (const n of await listChannels(client, 'SHARDCHANNELS')) names.add(n);
         } catch (err) {
           rethrowIfBug(err);
           // a node that is down is retried at the next discovery
