@@ -10,7 +10,7 @@ import { rethrowIfBug } from '../redis/errors.js';
 import type { BenchPlan } from './plan.js';
 
 /** The connection name of every bench subscriber. */
-export const SUBSCRIBER_NAME = clientName('bench-sub');
+const SUBSCRIBER_NAME = clientName('bench-sub');
 
 export interface Verified {
   /** Subscribers found per channel index. */

@@ -4,7 +4,7 @@ import { bool, OUTPUT_FLAGS } from '../options.js';
 import { PubsubMonError } from '../errors.js';
 import { watchCommand } from './watch.js';
 
-export const DEMO_FLAGS = {
+const DEMO_FLAGS = {
   ...OUTPUT_FLAGS,
   standalone: bool({ describe: 'Use one server instead of a cluster' }),
 } as const;

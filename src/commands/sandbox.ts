@@ -17,7 +17,7 @@ export const SANDBOX_FLAGS = {
 } as const;
 
 /** What `sandbox` prints for people: one line per node and how to use them. */
-export function describeSandbox(sb: Sandbox, color: boolean): string {
+function describeSandbox(sb: Sandbox, color: boolean): string {
   const p = makePalette(color);
   const primaries = sb.nodes.filter((n) => n.role === 'primary').length;
   const replicas = sb.nodes.length - primaries;

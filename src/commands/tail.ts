@@ -30,7 +30,7 @@ export const TAIL_FLAGS = {
 } as const;
 
 /** What `tail` subscribes to: `*` when nothing narrower is named. */
-export function subscriptionsFrom(args: { patterns: string[]; channel: string[]; shard: string[]; shards: boolean }): TailSubscriptions {
+function subscriptionsFrom(args: { patterns: string[]; channel: string[]; shard: string[]; shards: boolean }): TailSubscriptions {
   const nothingNamed = args.patterns.length === 0 && args.channel.length === 0 && args.shard.length === 0;
   return { patterns: nothingNamed ? ['*'] : args.patterns, channels: args.channel, shardChannels: args.shard, allShards: args.shards };
 }

@@ -16,7 +16,7 @@ export interface OpenOptions {
 }
 
 /** ioredis options for one node of the target (same credentials and TLS for every node). */
-export function nodeOptions(target: ConnectionTarget, node: NodeAddress, role: string, opts: OpenOptions = {}): RedisOptions {
+function nodeOptions(target: ConnectionTarget, node: NodeAddress, role: string, opts: OpenOptions = {}): RedisOptions {
   const options: RedisOptions = {
     host: node.host,
     port: node.port,

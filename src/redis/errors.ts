@@ -35,7 +35,7 @@ const CONNECTION_MESSAGES = /^(Connection is closed|Command timed out|Stream isn
  * RespError), a socket or TLS failure (an errno or OpenSSL code), or ioredis' own connection
  * messages. A TypeError, a RangeError or any other plain mistake in our code is not one.
  */
-export function isServerOrNetworkError(err: unknown): boolean {
+function isServerOrNetworkError(err: unknown): boolean {
   if (err instanceof PubsubMonError || err instanceof RespError || err instanceof MalformedReplyError) return true;
   if (!(err instanceof Error)) return false;
   if (err.name === 'ReplyError' || err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError') return true;

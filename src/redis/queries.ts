@@ -11,7 +11,7 @@ import { escapeText } from '../render/escape.js';
 const debug = createDebug('pubsub-mon:redis');
 
 /** NUMSUB arguments per command: large enough to be quick, small enough not to stall the server. */
-export const NUMSUB_BATCH = 1000;
+const NUMSUB_BATCH = 1000;
 
 /** Longer arguments are cut in the debug line, as ioredis' own debug output does. */
 const MAX_LOGGED_ARG = 64;

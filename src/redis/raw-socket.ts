@@ -9,7 +9,7 @@ import { ConnectionError } from '../errors.js';
 import { encodeCommand, RespError, RespReader, type RespValue } from './resp.js';
 
 /** Connects (TLS when the target says so) within the target's timeout; errors are typed and password-free. */
-export function connectSocket(target: ConnectionTarget, node: NodeAddress): Promise<net.Socket> {
+function connectSocket(target: ConnectionTarget, node: NodeAddress): Promise<net.Socket> {
   const address = `${node.host}:${node.port}`;
   return new Promise<net.Socket>((resolve, reject) => {
     const opts = { host: node.host, port: node.port };
@@ -42,7 +42,7 @@ export function connectSocket(target: ConnectionTarget, node: NodeAddress): Prom
  * Sends AUTH (when there is a password) and CLIENT SETNAME, reading the replies itself, then hands
  * the socket over with no listeners left, ready for whoever reads it next.
  */
-export async function handshake(socket: net.Socket, target: ConnectionTarget, node: NodeAddress, role: string): Promise<void> {
+async function handshake(socket: net.Socket, target: ConnectionTarget, node: NodeAddress, role: string): Promise<void> {
   const address = `${node.host}:${node.port}`;
   const commands: string[][] = [];
   if (target.password !== undefined) commands.push(target.username !== undefined ? ['AUTH', target.username, target.password] : ['AUTH', target.password]);

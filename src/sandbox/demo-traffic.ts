@@ -5,8 +5,7 @@ import { hashSlot } from '../stats/hash-slot.js';
 import { splitSlots } from './sandbox.js';
 import { rethrowIfBug } from '../redis/errors.js';
 
-export const DEMO_CHANNELS = ['orders', 'news:sport', 'news:weather', 'chat:lobby', 'audit:logins'] as const;
-export const DEMO_SHARD_CHANNELS = ['{user:1}:events', '{user:2}:events', 'inventory:updates'] as const;
+const DEMO_SHARD_CHANNELS = ['{user:1}:events', '{user:2}:events', 'inventory:updates'] as const;
 
 /** How many subscribers each demo channel gets; audit:logins gets none, to show a channel nobody hears. */
 const CLASSIC_SUBSCRIBERS: Record<string, number> = { orders: 3, 'news:sport': 1, 'news:weather': 0, 'chat:lobby': 2, 'audit:logins': 0 };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 
 /** How a person gets redis-server when it is missing. */
-export const INSTALL_HINT =
+const INSTALL_HINT =
   'redis-server was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install redis-server, ' +
   'macOS: brew install redis) or start the servers in docker-compose.yml and point pubsub-mon at them';
 

@@ -23,14 +23,14 @@ export interface SandboxOptions {
   readyTimeoutMs?: number;
 }
 
-export const DEFAULT_SANDBOX_OPTIONS = {
+const DEFAULT_SANDBOX_OPTIONS = {
   cluster: 0,
   replicas: 0,
   nodeTimeoutMs: 2000,
   readyTimeoutMs: 30000,
 } as const;
 
-export const SANDBOX_HOST = '127.0.0.1';
+const SANDBOX_HOST = '127.0.0.1';
 const SLOTS = 16384;
 
 export interface SandboxNode {

@@ -58,7 +58,7 @@ export interface MessageRateOptions {
   startMs?: number;
 }
 
-export const DEFAULT_MESSAGE_RATE_OPTIONS = { windowMs: 1000, buckets: 5 } as const;
+const DEFAULT_MESSAGE_RATE_OPTIONS = { windowMs: 1000, buckets: 5 } as const;
 
 /**
  * Events per second over a sliding window, kept in a fixed ring of time buckets. The rate divides by

@@ -11,11 +11,11 @@ import {
 export type LatencyHistogram = Histogram;
 
 /** 1 µs resolution floor. */
-export const LOWEST_US = 1;
+const LOWEST_US = 1;
 /** 60 s: anything slower is recorded as 60 s and counted in LatencyRecorder.overflow. */
 export const HIGHEST_US = 60_000_000;
 /** 3 significant digits: 0.1% value error, about 140 KiB per histogram at this range. */
-export const SIGNIFICANT_DIGITS = 3;
+const SIGNIFICANT_DIGITS = 3;
 /**
  * 64-bit counts: 32-bit ones overflow after 4.3 billion values in one bucket, about 70 minutes at
  * 1M messages/s with a tight distribution. Decoding must use the same size.

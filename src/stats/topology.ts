@@ -36,7 +36,7 @@ export interface DiscoveredTopology extends Topology {
 }
 
 /** Major and minor of a version string like "7.0.15"; [0, 0] when unknown. */
-export function versionOf(version: string | undefined): [number, number] {
+function versionOf(version: string | undefined): [number, number] {
   const m = /^(\d+)\.(\d+)/.exec(version ?? '');
   return m ? [Number(m[1]), Number(m[2])] : [0, 0];
 }

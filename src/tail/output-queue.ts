@@ -8,7 +8,7 @@ export interface OutputQueueOptions {
   onDropStart?: () => void;
 }
 
-export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** Lines are encoded straight into chunks of this size, and each chunk is one write(). */
 const CHUNK_BYTES = 256 * 1024;
 

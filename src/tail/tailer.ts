@@ -37,7 +37,7 @@ export interface TailerOptions {
   rediscoverMs?: number;
 }
 
-export const DEFAULT_REDISCOVER_MS = 3000;
+const DEFAULT_REDISCOVER_MS = 3000;
 const RECONNECT_MAX_MS = 2000;
 
 /** One subscriber connection and what it must hold, so it can be rebuilt after a drop. */

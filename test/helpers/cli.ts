@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/pubsub-mon.js');
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/pubsub-mon.js');
 
 export interface CliResult {
   code: number | null;
