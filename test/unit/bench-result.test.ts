@@ -1,0 +1,179 @@
+// Unit tests for the pure assembly of a bench result: reconciliation, typed incomplete reasons, server deltas.
+import { describe, it, expect } from 'vitest';
+import {
+  assembleBenchResult,
+  incompleteExitCode,
+  sampleFromInfos,
+  type BenchRunData,
+  type PublisherReport,
+  type SubscriberReport,
+} from '../../src/stats/bench-result.js';
+import { DEFAULT_BENCH, type BenchConfig } from '../../src/stats/bench-config.js';
+import { encodeHistogram, LatencyRecorder } from '../../src/stats/histogram.js';
+
+const START = 1_000_000_000_000;
+const SECOND = 1e9;
+
+function config(over: Partial<BenchConfig> = {}): BenchConfig {
+  return { ...DEFAULT_BENCH, durationMs: 2000, subscribe: 'channel', replicas: false, channels: 2, ...over };
+}
+
+function histogramOf(...us: number[]): string {
+  const r = new LatencyRecorder();
+  for (const v of us) r.record(v);
+  return encodeHistogram(r.histogram);
+}
+
+function publisher(over: Partial<PublisherReport> = {}): PublisherReport {
+  return { id: 0, measuredSent: 300, okPerChannel: [100, 200], errors: 0, errorSamples: [], perSecond: [150, 150], lastSendNs: START + 2 * SECOND, ...over };
+}
+
+function subscriber(over: Partial<SubscriberReport> = {}): SubscriberReport {
+  return { id: 0, received: 300, unique: 300, duplicates: 0, reordered: 0, foreign: 0, histogram: histogramOf(100, 200, 300), overflow: 0, perSecond: [140, 160], ...over };
+}
+
+function run(over: Partial<BenchRunData> = {}): BenchRunData {
+  return {
+    config: config(),
+    target: 'redis://127.0.0.1:7000',
+    topologyMode: 'cluster',
+    nodeCount: 6,
+    threads: 2,
+    verified: { perChannel: [1, 1], asked: 2, found: 2, detail: '2 of 2' },
+    measureFromNs: START,
+    publishers: [publisher()],
+    subscribers: [subscriber()],
+    before: { cpu: 10, netIn: 1000, netOut: 5000 },
+    after: { cpu: 10.3, netIn: 41_000, netOut: 85_000 },
+    p99BySecond: [250, 310],
+    interrupted: false,
+    ...over,
+  };
+}
+
+describe('assembleBenchResult: the numbers reconcile', () => {
+  it('expects each accepted message once per subscriber found on its channel, and counts loss against that', () => {
+    const { result } = assembleBenchResult(
+      run({
+        verified: { perChannel: [2, 1], asked: 4, found: 3, detail: '3 of 4' },
+        subscribers: [subscriber({ received: 380, unique: 370, duplicates: 10 })],
+      }),
+    );
+    // channel 0: 100 accepted x 2 subscribers, channel 1: 200 x 1.
+    expect(result.expected).toBe(400);
+    expect(result.received).toBe(380);
+    expect(result.lost).toBe(30);
+    expect(result.duplicates).toBe(10);
+    expect(result.verified).toEqual({ asked: 4, found: 3, detail: '3 of 4' });
+  });
+
+  it('never counts error replies as published, and measures rates over the publish window', () => {
+    const { result } = assembleBenchResult(run({ publishers: [publisher({ errors: 50, errorSamples: ['MOVED 1 x', 'MOVED 1 x'] })] }));
+    expect(result.published).toBe(300);
+    expect(result.publishErrors).toBe(50);
+    expect(result.errorSamples).toEqual(['MOVED 1 x']);
+    // 350 replies over the 2 s from the start of measuring to the last send.
+    expect(result.publishRate).toBeCloseTo(175, 6);
+    expect(result.deliveryRate).toBeCloseTo(150, 6);
+    expect(result.elapsedMs).toBeCloseTo(2000, 6);
+  });
+
+  it('merges every subscriber histogram, sums the seconds and keeps the live p99 of each', () => {
+    const { result, histogram } = assembleBenchResult(
+      run({ subscribers: [subscriber(), subscriber({ id: 1, histogram: histogramOf(1000), perSecond: [10] })] }),
+    );
+    expect(histogram?.totalCount).toBe(4);
+    expect(result.latency?.max).toBeGreaterThanOrEqual(1000);
+    expect(result.timeseries).toEqual([
+      { second: 0, sent: 150, received: 150, p99Us: 250 },
+      { second: 1, sent: 150, received: 160, p99Us: 310 },
+    ]);
+  });
+
+  it('gives no histogram when nothing was received by anyone', () => {
+    const { result, histogram } = assembleBenchResult(run({ subscribers: [] }));
+    expect(histogram).toBeUndefined();
+    expect(result.latency).toBeUndefined();
+    expect(result.histogramEncoded).toBeUndefined();
+  });
+
+  it('turns the servers\' counters into deltas, CPU per accepted message included', () => {
+    const { result } = assembleBenchResult(run());
+    expect(result.server.cpuSeconds).toBeCloseTo(0.3, 9);
+    expect(result.server.cpuUsPerMessage).toBeCloseTo(1000, 6);
+    expect(result.server.netInBytes).toBe(40_000);
+    expect(result.server.netOutBytes).toBe(80_000);
+    // Not reported by this server (before 7.4): unknown, never 0.
+    expect(result.server.obufDisconnections).toBeUndefined();
+  });
+
+  it('leaves a counter unknown when either sample lacks it', () => {
+    const { result } = assembleBenchResult(run({ before: { cpu: 1 }, after: { netIn: 5 } }));
+    expect(result.server).toEqual({});
+  });
+});
+
+describe('assembleBenchResult: why a result is incomplete, by kind', () => {
+  const lost = { address: '127.0.0.1:7001', reason: 'connection reset', atNs: START + 1.5 * SECOND };
+
+  it('names the output-buffer limit when the server counted an output-buffer disconnection', () => {
+    const { result } = assembleBenchResult(
+      run({ subscribers: [subscriber({ lost })], before: { disconnections: 4 }, after: { disconnections: 5 } }),
+    );
+    expect(result.incomplete).toHaveLength(1);
+    expect(result.incomplete[0]!.kind).toBe('output-buffer-limit');
+    expect(result.incomplete[0]!.message).toContain('disconnected at 1.5 s (connection reset)');
+    expect(result.incomplete[0]!.message).toContain('rose by 1');
+  });
+
+  it('says only "disconnected" when the cause cannot be proven, with the limit and the last output buffer seen', () => {
+    const { result } = assembleBenchResult(run({ subscribers: [subscriber({ lost })], pubsubLimit: 32 * 1048576, peakOmem: 3 * 1048576 }));
+    expect(result.incomplete.map((r) => r.kind)).toEqual(['disconnected']);
+    expect(result.incomplete[0]!.message).toContain('here 32.0 MiB');
+    expect(result.incomplete[0]!.message).toContain('last seen at 3.0 MiB');
+  });
+
+  it('reports a publisher that lost its connection, overflowing latencies, foreign messages and an interrupt', () => {
+    const { result } = assembleBenchResult(
+      run({
+        publishers: [publisher({ failure: 'publisher 0: 127.0.0.1:7000 closed the connection' })],
+        subscribers: [subscriber({ overflow: 3, foreign: 7 })],
+        interrupted: true,
+      }),
+    );
+    expect(result.incomplete.map((r) => r.kind)).toEqual(['disconnected', 'latency-overflow', 'interrupted', 'foreign-messages']);
+    expect(result.incomplete[1]!.message).toContain('3 latencies above 60 s');
+    expect(result.incomplete[3]!.message).toContain('7 messages without a bench header');
+  });
+
+  it('is complete when nothing went wrong', () => {
+    expect(assembleBenchResult(run()).result.incomplete).toEqual([]);
+  });
+});
+
+describe('incompleteExitCode', () => {
+  it('is 0 for a complete run and for one the user interrupted, 1 for anything that spoils the numbers', () => {
+    expect(incompleteExitCode([])).toBe(0);
+    expect(incompleteExitCode([{ kind: 'interrupted', message: 'Ctrl-C' }])).toBe(0);
+    for (const kind of ['disconnected', 'output-buffer-limit', 'node-down', 'subscription-ended', 'latency-overflow', 'foreign-messages'] as const) {
+      expect(incompleteExitCode([{ kind: 'interrupted', message: '' }, { kind, message: '' }])).toBe(1);
+    }
+  });
+
+  it('does not read the wording: a message that starts with "interrupted" but is of another kind still fails', () => {
+    expect(incompleteExitCode([{ kind: 'disconnected', message: 'interrupted by the server' }])).toBe(1);
+  });
+});
+
+describe('sampleFromInfos', () => {
+  it('sums the counters over every node', () => {
+    const node = (cpu: number) => ({ used_cpu_user: String(cpu), used_cpu_sys: '0.5', total_net_input_bytes: '10', total_net_output_bytes: '20' });
+    expect(sampleFromInfos([node(1), node(2)])).toEqual({ cpu: 4, netIn: 20, netOut: 40 });
+  });
+
+  it('leaves a counter unknown when one node lacks it or did not answer', () => {
+    const full = { used_cpu_user: '1', used_cpu_sys: '1', client_output_buffer_limit_disconnections: '2' };
+    expect(sampleFromInfos([full, { used_cpu_user: '1', used_cpu_sys: '1' }])).toEqual({ cpu: 4 });
+    expect(sampleFromInfos([full, undefined])).toEqual({});
+  });
+});
