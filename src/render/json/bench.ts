@@ -3,18 +3,8 @@ import type { LatencySummary } from '../../stats/histogram.js';
 import type { BenchResult, IncompleteKind } from '../../stats/bench-result.js';
 import { known, round2 } from './numbers.js';
 
-/** Latency percentiles in microseconds. */
-export interface LatencyJson {
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  p9999: number;
-  max: number;
-  mean: number;
-  stdev: number;
-}
+/** Latency percentiles in microseconds: the summary without its count (the histogram has it). */
+export type LatencyJson = Omit<LatencySummary, 'count'>;
 
 /** The stable `bench --json` document. Unknown numbers are null, never 0. */
 export interface BenchJson {
