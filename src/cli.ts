@@ -111,6 +111,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<void> 
   const controller = new AbortController();
   const interrupt = untilInterrupted();
   void interrupt.promise.then(() => controller.abort());
+  // The reader went away (`watch --json | head -n 1`): that is how a pipe ends, so stop quietly.
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    controller.abort();
+  };
+  io.stdout.on('error', onStdoutError);
   let parsed: ParsedCommandLine | undefined;
   try {
     parsed = await parseCommandLine(argv);
@@ -125,5 +131,6 @@ export async function main(argv: string[], io: Io = processIo()): Promise<void> 
     process.exitCode = report(err, io, parsed?.module ?? line?.module, parsed?.args ?? line?.raw);
   } finally {
     interrupt.dispose();
+    // The listener stays: a write still in flight (the cursor restored at exit) may fail after this.
   }
 }

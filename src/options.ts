@@ -94,7 +94,13 @@ export interface Bounds {
   max?: number;
 }
 
-/** A duration typed like `500ms`, `2s`, `1m` (a bare number is seconds), in milliseconds. */
+/**
+ * The longest duration any flag takes unless it says otherwise: a day. Longer ones are typos
+ * (`99999h`), and a timer past 2^31 ms fires at once, which would refresh as fast as it can.
+ */
+const MAX_DURATION_MS = 24 * 3_600_000;
+
+/** A duration typed like `500ms`, `2s`, `1m` (a bare number is seconds), in milliseconds, at most a day unless `max` says otherwise. */
 export function duration(d: Described & Bounds & { default: string }): Flag<number>;
 export function duration(d: Described & Bounds): Flag<number | undefined>;
 export function duration(d: Described & Bounds & { default?: string }): Flag<number | undefined> {
@@ -104,7 +110,8 @@ export function duration(d: Described & Bounds & { default?: string }): Flag<num
       if (value === undefined) return undefined;
       const ms = parseDuration(value, flag);
       if (d.min !== undefined && ms < d.min) throw new UsageError(`${flag} must be at least ${d.min}ms, got '${String(value)}'`);
-      if (d.max !== undefined && ms > d.max) throw new UsageError(`${flag} must be at most ${d.max}ms, got '${String(value)}'`);
+      const max = d.max ?? MAX_DURATION_MS;
+      if (ms > max) throw new UsageError(`${flag} must be at most ${max === MAX_DURATION_MS ? '24h' : `${max}ms`}, got '${String(value)}'`);
       return ms;
     },
   };
@@ -147,6 +154,7 @@ export const CONNECTION_FLAGS = {
   insecure: bool({ group: CONNECTION, describe: 'Do not verify the server\'s TLS certificate' }),
   cluster: bool({ group: CONNECTION, describe: 'Require a cluster (otherwise detected from INFO cluster)' }),
   timeout: duration({ group: CONNECTION, default: `${DEFAULT_TIMEOUT_MS / 1000}s`, min: 1, describe: 'Connect and command timeout (500ms, 5s, ...)' }),
+  'auth-warning': bool({ group: CONNECTION, default: true, describe: 'Warn when a password is given on the command line (--no-auth-warning silences it, as in redis-cli)' }),
 } as const;
 
 /**
@@ -168,6 +176,17 @@ export type ConnectionValues = FlagValues<typeof CONNECTION_FLAGS>;
 
 /** The target named by the parsed connection flags and the environment. */
 export function targetFromArgs(args: ConnectionValues, env: NodeJS.ProcessEnv = process.env): ConnectionTarget {
-  const { timeout, ...flags } = args;
+  const { timeout, authWarning: _authWarning, ...flags } = args;
   return resolveTarget({ ...flags, timeoutMs: timeout }, env);
+}
+
+/**
+ * The warning redis-cli gives too: a password on the command line (-a, or inside --url) is visible
+ * to every user of the machine through ps. Undefined when there is nothing to warn about.
+ */
+export function passwordOnCommandLine(args: Pick<ConnectionValues, 'password' | 'url' | 'authWarning'>): string | undefined {
+  if (!args.authWarning) return undefined;
+  const inUrl = args.url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(args.url);
+  if (args.password === undefined && !inUrl) return undefined;
+  return `warning: a password given with ${args.password !== undefined ? '-a/--password' : '--url'} can be read by other users of this machine (ps); set REDISCLI_AUTH instead, or --no-auth-warning`;
 }

@@ -1,8 +1,8 @@
 // `pubsub-mon bench`: publish/subscribe throughput and end-to-end latency, open loop, HDR histograms.
 import fs from 'node:fs';
 import { defineCommand } from './command.js';
-import { complain, useColor } from './io.js';
-import { bool, choice, CONNECTION_FLAGS, duration, integer, OUTPUT_FLAGS, targetFromArgs, text, type FlagValues } from '../options.js';
+import { complain, targetFor, useColor } from './io.js';
+import { bool, choice, CONNECTION_FLAGS, duration, integer, OUTPUT_FLAGS, text, type FlagValues } from '../options.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_BENCH, type BenchConfig } from '../stats/bench-config.js';
 import type { BenchProgress } from '../bench/runner.js';
@@ -62,7 +62,7 @@ export const benchCommand = defineCommand({
   ],
   async run(args, io, signal) {
     const config = benchConfigFrom(args);
-    const target = targetFromArgs(args, io.env);
+    const target = targetFor(args, io);
     const [{ runBench }, { renderBenchReport }, { benchToJson }, { incompleteExitCode }, { percentileDistribution }, { default: ora }] = await Promise.all([
       import('../bench/runner.js'),
       import('../render/bench-report.js'),

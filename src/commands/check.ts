@@ -1,7 +1,7 @@
 // `pubsub-mon check`: a CI and alerting gate on channels with too few subscribers (Nagios exit codes).
 import { defineCommand } from './command.js';
-import { useColor } from './io.js';
-import { choice, CONNECTION_FLAGS, integer, OUTPUT_FLAGS, targetFromArgs, textList } from '../options.js';
+import { targetFor, useColor } from './io.js';
+import { choice, CONNECTION_FLAGS, integer, OUTPUT_FLAGS, textList } from '../options.js';
 import { UsageError } from '../errors.js';
 import { EXIT_CODES } from '../stats/check.js';
 import { renderCheckError } from '../render/check-error.js';
@@ -51,7 +51,7 @@ export const checkCommand = defineCommand({
     if (args.warn !== undefined && args.warn < args.minSubscribers) {
       throw new UsageError(`--warn must be at least ${args.minSubscribers}, got ${args.warn}`);
     }
-    const target = targetFromArgs(args, io.env);
+    const target = targetFor(args, io);
     const [{ Monitor }, { evaluateCheck, selectTargets }, { renderCheck }] = await Promise.all([
       import('../redis/monitor.js'),
       import('../stats/check.js'),

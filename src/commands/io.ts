@@ -1,11 +1,21 @@
 // The one place commands write to the terminal: stdout for data, stderr for everything else.
 import type { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
+import { passwordOnCommandLine, targetFromArgs, type ConnectionValues } from '../options.js';
+import type { ConnectionTarget } from '../redis/target.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   stderr: Writable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+}
+
+/** Resolves the connection flags, with redis-cli's warning for a password on the command line. */
+export function targetFor(args: ConnectionValues, io: Io): ConnectionTarget {
+  const target = targetFromArgs(args, io.env);
+  const warning = passwordOnCommandLine(args);
+  if (warning) complain(io, warning);
+  return target;
 }
 
 export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });

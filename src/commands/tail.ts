@@ -1,7 +1,7 @@
 // `pubsub-mon tail`: every message as it arrives, terminal-safe text, NDJSON or a custom format.
 import { defineCommand } from './command.js';
-import { complain, useColor } from './io.js';
-import { bool, CONNECTION_FLAGS_CONNECT_TIMEOUT, duration, integer, OUTPUT_FLAGS, positional, targetFromArgs, text, textList } from '../options.js';
+import { complain, targetFor, useColor } from './io.js';
+import { bool, CONNECTION_FLAGS_CONNECT_TIMEOUT, duration, integer, OUTPUT_FLAGS, positional, text, textList } from '../options.js';
 import { UsageError } from '../errors.js';
 import type { TailSubscriptions } from '../tail/tailer.js';
 import type { TailKind, TailMessage } from '../stats/tail-message.js';
@@ -56,7 +56,7 @@ export const tailCommand = defineCommand({
   ],
   epilog: `--format tokens: ${FORMAT_TOKENS.map((t) => `${t.token} ${t.description}`).join('; ')}`,
   async run(args, io, signal) {
-    const target = targetFromArgs({ ...args, timeout: args.connectTimeout }, io.env);
+    const target = targetFor({ ...args, timeout: args.connectTimeout }, io);
     const { count, maxPayload } = args;
     const timeoutMs = args.timeout;
     const idleMs = args.idle;

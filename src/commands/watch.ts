@@ -1,9 +1,11 @@
 // `pubsub-mon watch`: a refreshing table of channels and nodes, or one JSON line per refresh.
 import { defineCommand } from './command.js';
-import { sleep, useColor, type Io } from './io.js';
-import { bool, choice, CONNECTION_FLAGS, duration, integer, OUTPUT_FLAGS, targetFromArgs, text } from '../options.js';
+import { sleep, targetFor, useColor, type Io } from './io.js';
+import { bool, choice, CONNECTION_FLAGS, duration, integer, OUTPUT_FLAGS, text } from '../options.js';
 import { SORT_KEYS, type SortKey } from '../stats/arrange.js';
 import type { Snapshot } from '../stats/snapshot.js';
+import { plural } from '../stats/plural.js';
+import { UsageError } from '../errors.js';
 
 export const WATCH_FLAGS = {
   ...CONNECTION_FLAGS,
@@ -41,7 +43,9 @@ export const watchCommand = defineCommand({
     ['pubsub-mon watch --once --json | jq .channels', 'one snapshot for a script'],
   ],
   async run(args, io, signal) {
-    const target = targetFromArgs(args, io.env);
+    // Without the sampler there is no rate to sort by: say so rather than sort by nothing.
+    if (args.sort === 'rate' && !args.rates) throw new UsageError('--sort rate needs --rates (rates are only measured with it)');
+    const target = targetFor(args, io);
     const [{ Monitor }, { arrangeChannels }, { renderSnapshot }, { snapshotToJson }] = await Promise.all([
       import('../redis/monitor.js'),
       import('../stats/arrange.js'),
@@ -60,7 +64,7 @@ export const watchCommand = defineCommand({
     });
     const present = (s: Snapshot, sort: SortKey, limit: number | undefined): Snapshot => {
       const { rows, hidden } = arrangeChannels(s.channels, sort, limit);
-      const warnings = hidden > 0 ? [`${hidden} more channels not shown (--limit, --pattern or --sort choose which)`, ...s.warnings] : s.warnings;
+      const warnings = hidden > 0 ? [`${plural(hidden, 'more channel')} not shown (--limit, --pattern or --sort choose which)`, ...s.warnings] : s.warnings;
       return { ...s, channels: rows, warnings };
     };
     const show = (s: Snapshot, title?: string) => {

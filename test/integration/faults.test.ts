@@ -88,7 +88,7 @@ describe('faults', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/requires a password/);
     expectOneCleanLine(missing.stderr);
-    const wrong = await runCli(['watch', '-u', `redis://default:${SECRET}x@127.0.0.1:${port()}`, '--once']);
+    const wrong = await runCli(['watch', '-u', `redis://default:${SECRET}x@127.0.0.1:${port()}`, '--once', '--no-auth-warning']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/refused the credentials/);
     expectOneCleanLine(wrong.stderr);
@@ -101,11 +101,11 @@ describe('faults', () => {
     try {
       const admin = await clients.open(sb.nodes[0]!, 'test:admin', SECRET);
       await admin.call('ACL', 'SETUSER', 'infoonly', 'on', '>pw', '+ping', '+info', '+client', '+config|get', '+cluster|info');
-      const c = await runCli(['check', '-p', port(), '--user', 'infoonly', '-a', 'pw', '-c', 'orders']);
+      const c = await runCli(['check', '-p', port(), '--user', 'infoonly', '-a', 'pw', '--no-auth-warning', '-c', 'orders']);
       expect(c.code).toBe(3);
       expect(c.stderr).toMatch(/ACL user 'infoonly' may not run PUBSUB CHANNELS/);
       expectOneCleanLine(c.stderr);
-      const w = await runCli(['watch', '-p', port(), '--user', 'infoonly', '-a', 'pw', '--once']);
+      const w = await runCli(['watch', '-p', port(), '--user', 'infoonly', '-a', 'pw', '--no-auth-warning', '--once']);
       expect(w.code).toBe(1);
       expect(w.stderr).toMatch(/may not run PUBSUB/);
       expectOneCleanLine(w.stderr);

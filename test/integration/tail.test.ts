@@ -217,7 +217,7 @@ describe('tail on a standalone server', () => {
   it('names the missing channel rule for an ACL user without &*', async () => {
     const admin = await clients.open(node(), 'test:admin');
     await admin.call('ACL', 'SETUSER', 'tailer', 'on', '>pw', '+@all', 'resetchannels', '&news:*');
-    const r = await runCli(['tail', '-u', sb.url, '--user', 'tailer', '-a', 'pw', '--timeout', '1s']);
+    const r = await runCli(['tail', '-u', sb.url, '--user', 'tailer', '-a', 'pw', '--no-auth-warning', '--timeout', '1s']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/ACL user 'tailer' may not use these channels.*&\*/);
