@@ -14,15 +14,16 @@
 //   npm run bench:peers [-- --rounds 3]
 //
 // Exit code: 0 when every goal holds (or could not be measured), 1 when one fails or on any error.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
+// @ts-check
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parseNumberOptions, runWithCleanup } from './lib/harness.js';
-import { median, table } from './lib/report.js';
-import { Redis } from 'ioredis';
+import { HOST, connectAdmin, serverVersion } from './lib/admin.js';
+import { log, runBenchScript } from './lib/harness.js';
+import { cpuMeter, formatCores, loadAverage, rssOf } from './lib/proc.js';
+import { startProcess } from './lib/processes.js';
+import { formatRatio, median, outcomeOf, printReport, table, Verdicts } from './lib/report.js';
+import { alternating } from './lib/runs.js';
 
-const HOST = '127.0.0.1';
 const PAYLOAD_BYTES = 128;
 /** redis-benchmark's own channel; pubsub-mon picks its own names. Nobody subscribes to either in goal 1. */
 const PEER_CHANNEL = 'bench-peers:ch';
@@ -51,297 +52,231 @@ const RSS_SAMPLE_MS = 1000;
  * missed speed goal "not measurable": the figure then says more about the neighbours than about us.
  */
 const BUSY_NEIGHBOURS_CORES = 0.5;
-/** A bench child gets its duration, its warm-up and this much more before it is killed. */
+/** A bench child gets its duration, its warm-up and this much more before it is stopped. */
 const CHILD_GRACE_MS = 25_000;
+/** redis-benchmark gets this long. */
+const PEER_TIMEOUT_MS = 60_000;
 /** The whole script must finish well within this, or it cleans up and fails. */
 const WATCHDOG_MS = 200_000;
-/** Clock ticks per second of /proc/stat and /proc/PID/stat (USER_HZ, 100 on Linux). */
-const CLOCK_TICKS = 100;
 
 const OPTIONS = {
-  rounds: { type: 'string', default: '3', describe: 'interleaved rounds of goal 1 (redis-benchmark, pubsub-mon -P 1, pubsub-mon -P 4)' },
+  rounds: { default: 3, describe: 'interleaved rounds of goal 1 (redis-benchmark, pubsub-mon -P 1, pubsub-mon -P 4)' },
 };
 
-await main();
+/** @typedef {import('./lib/options.js').NumberSettings<typeof OPTIONS>} Settings */
+/** @typedef {Awaited<ReturnType<typeof loadLibrary>>} Library */
+/** @typedef {import('./lib/cleanup.js').Cleanup} Cleanup */
+/** @typedef {import('../dist/render/json/bench.js').BenchJson} BenchJson */
+/** @typedef {import('../dist/render/json/bench.js').LatencyJson} LatencyJson */
+/**
+ * What every measurement needs: the sandbox, the library, and the CPU meter.
+ * @typedef {{ url: string, port: number, lib: Library, cleanup: Cleanup, cpu: ReturnType<typeof cpuMeter> }} Context
+ */
+/** @typedef {{ s: number, bytes: number }} RssSample  seconds since the process was started, and its RSS */
+/** @typedef {{ json: BenchJson, neighbours: number | undefined, rss: RssSample[] }} BenchRun */
+/**
+ * One goal-1 run, whichever tool: `claimed` is what the tool says it published.
+ * @typedef {{ rate: number, claimed: number, problem: string | undefined, neighbours: number | undefined }} PublishRun
+ */
+/** @typedef {PublishRun & { round: number, serverCalls: number }} PublishRound */
+/** @typedef {{ id: string, name: string, publishers?: number, measure: () => Promise<PublishRun>, runs: PublishRound[] }} PublishTool */
+
+await runBenchScript({
+  name: 'bench-peers',
+  options: OPTIONS,
+  watchdogMs: WATCHDOG_MS,
+  library: loadLibrary,
+  run,
+});
+
+async function loadLibrary() {
+  return {
+    ...(await import('../dist/sandbox/sandbox.js')),
+    ...(await import('../dist/render/format.js')),
+    ...(await import('../dist/redis/resp.js')),
+    ...(await import('../dist/redis/raw-subscriber.js')),
+    ...(await import('../dist/bench/payload-header.js')),
+    ...(await import('../dist/bench/subscriber.js')),
+    ...(await import('../dist/stats/sequence-tracker.js')),
+    ...(await import('../dist/stats/histogram.js')),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Sandbox, runs, report.
 
-async function main() {
-  const settings = parseSettings(process.argv.slice(2));
-  if (settings instanceof Error) {
-    process.stderr.write(`bench-peers: ${settings.message}\n`);
-    process.exit(2);
-  }
-  const resources = { sandboxStarting: undefined, sandbox: undefined, admin: undefined, children: new Set(), aborted: false };
-  await runWithCleanup({
-    name: 'bench-peers',
-    watchdogMs: WATCHDOG_MS,
-    resources,
-    release: releaseAll,
-    body: async () => {
-      const lib = await importLibrary();
-      return run(settings, lib, resources);
-    },
-  });
-}
-
-function parseSettings(argv) {
-  return parseNumberOptions(argv, OPTIONS);
-}
-
-async function importLibrary() {
-  try {
-    const mods = await Promise.all([
-      import('../dist/sandbox/sandbox.js'),
-      import('../dist/render/format.js'),
-      import('../dist/redis/resp.js'),
-      import('../dist/redis/raw-subscriber.js'),
-      import('../dist/bench/payload-header.js'),
-      import('../dist/bench/subscriber.js'),
-      import('../dist/stats/sequence-tracker.js'),
-      import('../dist/stats/histogram.js'),
-    ]);
-    return Object.assign({}, ...mods);
-  } catch (err) {
-    throw new Error(`cannot load dist/ (run \`npx tsc -p tsconfig.json\` first): ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-async function releaseAll(resources) {
-  await Promise.all([...resources.children].map((c) => stopChild(c)));
-  resources.admin?.disconnect();
-  // Interrupted while the sandbox was starting: let it finish, then stop it.
-  const sandbox = resources.sandbox ?? (await resources.sandboxStarting?.catch(() => undefined));
-  await sandbox?.stop();
-}
-
-async function run(settings, lib, resources) {
-  const log = (line) => process.stderr.write(`${line}\n`);
-  const stopIfAborted = () => {
-    if (resources.aborted) throw new Error('aborted');
-  };
+/**
+ * @param {Settings} settings
+ * @param {Library} lib
+ * @param {Cleanup} cleanup
+ */
+async function run(settings, lib, cleanup) {
   const started = performance.now();
-  const loadBefore = os.loadavg();
+  const loadBefore = loadAverage();
   log('starting a standalone sandbox server ...');
-  resources.sandboxStarting = lib.startSandbox();
-  const sb = await resources.sandboxStarting;
-  resources.sandbox = sb;
-  stopIfAborted();
-  const port = sb.nodes[0].port;
-  const serverPid = sb.nodes[0].process.pid;
-  const version = await redisServerVersion();
-  const cpu = cpuMeter(serverPid);
+  const sb = await cleanup.hold(lib.startSandbox(), (s) => s.stop());
+  const server = sb.nodes[0];
+  if (!server) throw new Error('the sandbox has no node');
+  const { port } = server;
   // Counts PUBLISH calls on the server's side, to check what each tool says it published.
-  const admin = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectionName: 'bench-peers:admin' });
-  admin.on('error', () => {});
-  resources.admin = admin;
-  await admin.connect();
+  const admin = await connectAdmin(cleanup, port, 'bench-peers:admin');
+  const version = await serverVersion(admin);
   const publishCalls = async () => Number(/cmdstat_publish:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
-  const ctx = { sb, port, lib, resources, log, stopIfAborted, cpu, publishCalls };
+  const serverPid = server.process.pid;
+  /** @type {Context} */
+  const ctx = { url: sb.url, port, lib, cleanup, cpu: cpuMeter(serverPid === undefined ? [] : [serverPid]) };
 
   // Goal 1: interleaved, order alternating per round.
+  /** @type {PublishTool[]} */
   const tools = [
-    { id: 'peer', name: `redis-benchmark -P 32 -c 50 -n ${lib.formatCount(PEER_REQUESTS)}`, measure: () => runRedisBenchmark(ctx) },
+    { id: 'peer', name: `redis-benchmark -P 32 -c 50 -n ${lib.formatCount(PEER_REQUESTS)}`, measure: () => runRedisBenchmark(ctx), runs: [] },
     ...PUBLISHER_COUNTS.map((p) => ({
       id: `pm${p}`,
       publishers: p,
       name: `pubsub-mon bench -P ${p}`,
-      measure: () => runBench(ctx, ['--rate', '0', '--subscribers', '0', '--size', String(PAYLOAD_BYTES), '--duration', '5s', '--warmup', '1s', '--publishers', String(p)], 6_000),
+      measure: async () => {
+        const { json, neighbours } = await runBench(ctx, ['--rate', '0', '--subscribers', '0', '--size', String(PAYLOAD_BYTES), '--duration', '5s', '--warmup', '1s', '--publishers', String(p)], 6_000);
+        return { rate: json.publish_rate, claimed: json.published, problem: benchProblem(json), neighbours };
+      },
+      /** @type {PublishRound[]} */
+      runs: [],
     })),
-  ].map((t) => ({ ...t, runs: [] }));
+  ];
   for (let r = 0; r < settings.rounds; r++) {
-    const order = r % 2 === 0 ? tools : [...tools].reverse();
-    for (const tool of order) {
-      stopIfAborted();
+    for (const tool of alternating(tools, r)) {
+      cleanup.throwIfAborted();
       log(`goal 1, round ${r + 1}/${settings.rounds}: ${tool.name} ...`);
-      const callsBefore = await ctx.publishCalls();
+      const callsBefore = await publishCalls();
       const m = await tool.measure();
-      stopIfAborted();
-      const serverCalls = (await ctx.publishCalls()) - callsBefore;
-      const rate = tool.id === 'peer' ? m.rate : m.json.publish_rate;
+      cleanup.throwIfAborted();
+      const serverCalls = (await publishCalls()) - callsBefore;
       // The tool's own count must not exceed what the server executed (pubsub-mon's also excludes its warm-up).
-      const claimed = tool.id === 'peer' ? PEER_REQUESTS : m.json.published;
-      const problems = [tool.id === 'peer' ? undefined : benchProblem(m.json), claimed > serverCalls ? `says ${claimed} published, the server counted ${serverCalls} PUBLISH calls` : undefined].filter(Boolean);
-      tool.runs.push({ round: r + 1, rate, neighbours: m.neighbours, claimed, serverCalls, problem: problems.length ? problems.join('; ') : undefined });
-      log(`  ${lib.formatRate(rate)}; ${claimed} published of ${serverCalls} PUBLISH calls the server counted; other processes used ${cores(m.neighbours)}`);
+      const problems = [m.problem, m.claimed > serverCalls ? `says ${m.claimed} published, the server counted ${serverCalls} PUBLISH calls` : undefined].filter(Boolean);
+      tool.runs.push({ ...m, round: r + 1, serverCalls, problem: problems.length ? problems.join('; ') : undefined });
+      log(`  ${lib.formatRate(m.rate)}; ${m.claimed} published of ${serverCalls} PUBLISH calls the server counted; other processes used ${formatCores(m.neighbours)}`);
     }
   }
 
   // Goal 2.
-  stopIfAborted();
+  cleanup.throwIfAborted();
   log(`goal 2: pubsub-mon bench --rate ${GOAL_PACED_RATE} -S 1, 10 s after 2 s of warm-up ...`);
   const paced = await runBench(ctx, ['--rate', String(GOAL_PACED_RATE), '--subscribers', '1', '--size', String(PAYLOAD_BYTES), '--duration', '10s', '--warmup', '2s'], 12_000);
 
   // Goal 3a: offline, in this process (nothing else of ours runs meanwhile).
-  stopIfAborted();
+  cleanup.throwIfAborted();
   log(`goal 3a: building ${lib.formatCount(PARSE_MESSAGES)} message pushes in memory and parsing them, ${PARSE_PASSES} passes per path ...`);
   const offline = measureOfflineParse(ctx);
 
   // Goal 3b: live, as fast as the publisher goes, then paced at the goal rate.
-  stopIfAborted();
+  cleanup.throwIfAborted();
   log('goal 3b: pubsub-mon bench --rate 0 -S 1 --duration 5s ...');
   const liveMax = await runBench(ctx, ['--rate', '0', '--subscribers', '1', '--size', String(PAYLOAD_BYTES), '--duration', '5s'], 7_000);
-  stopIfAborted();
+  cleanup.throwIfAborted();
   log(`goal 3b: pubsub-mon bench --rate ${GOAL_PARSE_RATE} -S 1 --duration 5s ...`);
   const liveGoal = await runBench(ctx, ['--rate', String(GOAL_PARSE_RATE), '--subscribers', '1', '--size', String(PAYLOAD_BYTES), '--duration', '5s'], 7_000);
 
   // Goal 4.
-  stopIfAborted();
+  cleanup.throwIfAborted();
   log(`goal 4: pubsub-mon bench --rate ${MEMORY_RATE} -S 1 --duration ${MEMORY_DURATION_S}s, RSS sampled every ${RSS_SAMPLE_MS / 1000} s ...`);
   const memory = await runBench(ctx, ['--rate', String(MEMORY_RATE), '--subscribers', '1', '--size', String(PAYLOAD_BYTES), '--duration', `${MEMORY_DURATION_S}s`, '--warmup', '2s'], (MEMORY_DURATION_S + 2) * 1000, { sampleRss: true });
 
   const elapsedS = (performance.now() - started) / 1000;
-  return report({ settings, lib, version, tools, paced, offline, liveMax, liveGoal, memory, elapsedS, loadBefore, loadAfter: os.loadavg() });
+  return report({ settings, lib, version, tools, paced, offline, liveMax, liveGoal, memory, elapsedS, loadBefore, loadAfter: loadAverage() });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Children: redis-benchmark and `pubsub-mon bench --json`.
 
-/** redis-benchmark with a literal 128-byte payload (-d only sizes its built-in tests); --csv: "test","rps",... */
+/**
+ * redis-benchmark with a literal 128-byte payload (-d only sizes its built-in tests); --csv: "test","rps",...
+ * @param {Context} ctx
+ * @returns {Promise<PublishRun>}
+ */
 async function runRedisBenchmark(ctx) {
   const payload = 'x'.repeat(PAYLOAD_BYTES);
   const args = ['-h', HOST, '-p', String(ctx.port), '-P', '32', '-c', '50', '-n', String(PEER_REQUESTS), '--csv', 'PUBLISH', PEER_CHANNEL, payload];
   const before = ctx.cpu.sample();
-  const child = await runChild(ctx, 'redis-benchmark', args, 60_000);
+  const child = await startProcess('redis-benchmark', args, { cleanup: ctx.cleanup, timeoutMs: PEER_TIMEOUT_MS }).finished;
   const neighbours = ctx.cpu.neighbours(before, ctx.cpu.sample());
   if (child.code !== 0) throw new Error(`redis-benchmark failed (${child.exit}): ${child.stderr.trim().slice(0, 300)}`);
   const row = child.stdout.split('\n').find((l) => l.startsWith('"PUBLISH'));
   const rate = Number(row?.split('","')[1]);
   if (!Number.isFinite(rate) || rate <= 0) throw new Error(`cannot read the rate from redis-benchmark --csv: ${child.stdout.slice(0, 300)}`);
-  return { rate, neighbours };
+  return { rate, claimed: PEER_REQUESTS, problem: undefined, neighbours };
 }
 
-/** One `pubsub-mon bench --json` run against the sandbox; `expectedMs` is its duration plus warm-up. */
+/**
+ * One `pubsub-mon bench --json` run against the sandbox; `expectedMs` is its duration plus warm-up.
+ * @param {Context} ctx
+ * @param {string[]} args
+ * @param {number} expectedMs
+ * @param {{ sampleRss?: boolean }} [options]
+ * @returns {Promise<BenchRun>}
+ */
 async function runBench(ctx, args, expectedMs, { sampleRss = false } = {}) {
   const bin = new URL('../bin/pubsub-mon.js', import.meta.url).pathname;
   const before = ctx.cpu.sample();
-  const child = await runChild(ctx, process.execPath, [bin, 'bench', '-u', ctx.sb.url, '--json', ...args], expectedMs + CHILD_GRACE_MS, { sampleRss });
+  const proc = startProcess(process.execPath, [bin, 'bench', '-u', ctx.url, '--json', ...args], { cleanup: ctx.cleanup, timeoutMs: expectedMs + CHILD_GRACE_MS });
+  /** @type {RssSample[]} */
+  const rss = [];
+  const spawnedAt = performance.now();
+  const sampler = sampleRss
+    ? setInterval(() => {
+      const bytes = rssOf(proc.child.pid);
+      if (bytes !== undefined) rss.push({ s: (performance.now() - spawnedAt) / 1000, bytes });
+    }, RSS_SAMPLE_MS)
+    : undefined;
+  const child = await proc.finished.finally(() => clearInterval(sampler));
   const neighbours = ctx.cpu.neighbours(before, ctx.cpu.sample());
-  let json;
   try {
-    json = JSON.parse(child.stdout);
+    return { json: JSON.parse(child.stdout), neighbours, rss };
   } catch {
     throw new Error(`pubsub-mon bench ${args.join(' ')} printed no JSON (${child.exit}): ${(child.stderr || child.stdout).trim().slice(0, 400)}`);
   }
-  return { json, neighbours, rss: child.rss, exit: child.exit, code: child.code };
 }
 
-/** What the bench itself flags as not trustworthy in a run, or undefined. */
+/**
+ * What the bench itself flags as not trustworthy in a run, or undefined.
+ * @param {BenchJson} json
+ */
 function benchProblem(json) {
   const problems = [];
   if (json.publish_errors > 0) problems.push(`${json.publish_errors} publish errors`);
-  if (json.incomplete?.length) problems.push(...json.incomplete);
+  problems.push(...json.incomplete);
   return problems.length ? problems.join('; ') : undefined;
-}
-
-function runChild(ctx, command, args, timeoutMs, { sampleRss = false } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    ctx.resources.children.add(child);
-    const spawnedAt = performance.now();
-    const out = [];
-    let stderr = '';
-    const rss = [];
-    child.stdout.on('data', (b) => out.push(b));
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (t) => {
-      if (stderr.length < 64 * 1024) stderr += t;
-    });
-    const sampler = sampleRss
-      ? setInterval(() => {
-        const bytes = rssOf(child.pid);
-        if (bytes !== undefined) rss.push({ s: (performance.now() - spawnedAt) / 1000, bytes });
-      }, RSS_SAMPLE_MS)
-      : undefined;
-    const timer = setTimeout(() => {
-      stderr += `\n(killed: still running after ${timeoutMs / 1000} s)`;
-      void stopChild(child);
-    }, timeoutMs);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      clearInterval(sampler);
-      ctx.resources.children.delete(child);
-      reject(new Error(`cannot run ${command}: ${err.message}`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      clearInterval(sampler);
-      ctx.resources.children.delete(child);
-      resolve({ code, exit: signal ?? `exit ${code}`, stdout: Buffer.concat(out).toString('utf8'), stderr, rss });
-    });
-  });
-}
-
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Resident set of a process in bytes, from /proc (Linux), else from ps; undefined once it is gone. */
-function rssOf(pid) {
-  try {
-    const kb = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-    return Number.isFinite(kb) ? kb * 1024 : undefined;
-  } catch {
-    // not Linux, or the process has ended
-  }
-  return undefined;
-}
-
-function redisServerVersion() {
-  return new Promise((resolve) => {
-    const child = spawn('redis-server', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let text = '';
-    child.stdout.on('data', (b) => (text += b));
-    child.once('error', () => resolve('unknown'));
-    child.once('close', () => resolve(/v=(\S+)/.exec(text)?.[1] ?? 'unknown'));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Who else is using the CPU: all busy time (/proc/stat) minus ours (this process, its reaped children,
-// and the sandbox's redis-server). Children are sampled after they have been reaped, so their whole
-// CPU time is in this process's cutime/cstime by then. This is the CPU the neighbours got, not what
-// they wanted: a run that keeps both cores busy (max-rate publishing) leaves them little, so it reads
-// low there; for the paced runs, which leave CPU free, it is a fair measure of contention.
-
-function cpuMeter(serverPid) {
-  const ticksOf = (path, first) => {
-    const stat = fs.readFileSync(path, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // f[0] is field 3 of stat; utime, stime, cutime, cstime are fields 14 to 17.
-    return f.slice(11, 11 + first).reduce((sum, v) => sum + Number(v), 0);
-  };
-  return {
-    sample() {
-      try {
-        const [user, nice, system, , , irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-        const busy = user + nice + system + irq + softirq + steal;
-        const ours = ticksOf('/proc/self/stat', 4) + ticksOf(`/proc/${serverPid}/stat`, 2);
-        return { at: performance.now(), busy, ours };
-      } catch {
-        return undefined;
-      }
-    },
-    /** Cores' worth of CPU that other processes used between two samples; undefined without /proc. */
-    neighbours(a, b) {
-      if (!a || !b || b.at <= a.at) return undefined;
-      return Math.max(0, (b.busy - a.busy - (b.ours - a.ours)) / CLOCK_TICKS / ((b.at - a.at) / 1000));
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Goal 3a: the subscriber's parse path, offline.
 
+/** @typedef {{ ms: number, received: number, unique: number, recorded: number, foreign: number, other: number }} ParseCounts */
+/** @typedef {ParseCounts | { unavailable: string }} ParseResult */
+/** @typedef {{ rate: number, ms: number, problem: string | undefined }} ParsePass */
+/**
+ * @typedef {object} ParsePath
+ * @property {string} id
+ * @property {string} name
+ * @property {(lib: Library, bytes: Buffer, measureFromNs: number) => ParseResult} parse
+ * @property {ParsePass[]} passes
+ * @property {string} [unavailable]  why this path could not be measured
+ */
+/** @typedef {{ bytes: number, buildMs: number, paths: ParsePath[], neighbours: number | undefined }} OfflineParse */
+
+/**
+ * The private parts of RawSubscriber that parseWithBenchObjects drives, as they are at run time.
+ * @typedef {{ reader?: { feed(chunk: Buffer): void }, receivedAt?: number, onMessage: import('../dist/redis/raw-subscriber.js').MessageHandler }} RawSubscriberInside
+ */
+/**
+ * The same for SubscriberLoop.
+ * @typedef {{ onMessage?: (payload: Buffer, receivedAt: number) => void }} SubscriberLoopInside
+ */
+
 /**
  * One `message` push per bench payload, channel 0 of publisher 0, sequences 0..count-1, intended
  * send times 1 ns apart from `baseNs`: what a bench subscriber receives from one publisher.
+ * @param {Library} lib
+ * @param {number} count
+ * @param {number} baseNs
  */
 function buildPushes(lib, count, baseNs) {
   const channel = 'pubsub-mon:bench:offline:0';
@@ -368,17 +303,23 @@ function hrNow() {
 /**
  * As the brief describes it: RespReader, the `message` check RawSubscriber.dispatch makes, and the
  * per-message work of SubscriberLoop.onMessage, written out here from the exported pieces.
+ * @param {Library} lib
+ * @param {Buffer} bytes
+ * @param {number} measureFromNs
+ * @returns {ParseResult}
  */
 function parseWithPieces(lib, bytes, measureFromNs) {
   const tracker = new lib.SequenceTracker(1);
   const latency = new lib.LatencyRecorder();
   const interval = new lib.LatencyRecorder();
+  /** @type {number[]} */
   const perSecond = [];
   const channelCount = 1;
   let received = 0;
   let foreign = 0;
   let other = 0;
   let receivedAt = 0;
+  /** @param {Buffer} payload @param {number} at */
   const onMessage = (payload, at) => {
     if (!lib.isBenchPayload(payload)) {
       foreign++;
@@ -398,7 +339,8 @@ function parseWithPieces(lib, bytes, measureFromNs) {
     if (Array.isArray(v)) {
       const head = v[0];
       if (Buffer.isBuffer(head) && head.length === 7 && lib.bufferIs(head, 'message')) {
-        onMessage(v[2], receivedAt);
+        // Unchecked, as RawSubscriber.dispatch does: a message push's payload is a bulk string.
+        onMessage(/** @type {Buffer} */ (v[2]), receivedAt);
         return;
       }
     }
@@ -418,32 +360,46 @@ function parseWithPieces(lib, bytes, measureFromNs) {
  * exactly as SubscriberLoop.connect wires them, fed as the socket's 'data' handler feeds them. The
  * reader, receivedAt and onMessage are private in the TypeScript but plain properties at run time;
  * if they are renamed this path reports itself unavailable rather than measuring something else.
+ * @param {Library} lib
+ * @param {Buffer} bytes
+ * @param {number} measureFromNs
+ * @returns {ParseResult}
  */
 function parseWithBenchObjects(lib, bytes, measureFromNs) {
   const node = { host: HOST, port: 0 };
-  const loop = new lib.SubscriberLoop({}, { id: 0, connections: [] }, 1, 1);
-  const sub = new lib.RawSubscriber({}, node, 'bench-sub', hrNow);
-  if (typeof sub.reader?.feed !== 'function' || !('receivedAt' in sub) || typeof loop.onMessage !== 'function') {
+  // Neither object connects here: the target is never read.
+  const noTarget = /** @type {import('../dist/redis/target.js').ConnectionTarget} */ ({});
+  const loop = new lib.SubscriberLoop(noTarget, { id: 0, connections: [] }, 1, 1);
+  const sub = new lib.RawSubscriber(noTarget, node, 'bench-sub', hrNow);
+  const subInside = /** @type {RawSubscriberInside} */ (/** @type {unknown} */ (sub));
+  const loopOnMessage = /** @type {SubscriberLoopInside} */ (/** @type {unknown} */ (loop)).onMessage;
+  const reader = subInside.reader;
+  if (typeof reader?.feed !== 'function' || !('receivedAt' in sub) || typeof loopOnMessage !== 'function') {
     return { unavailable: 'RawSubscriber.reader/receivedAt or SubscriberLoop.onMessage not found in dist/ (renamed?)' };
   }
-  sub.onMessage = (_kind, _pattern, _channel, payload, receivedAt) => loop.onMessage(payload, receivedAt);
+  sub.onMessage = (_kind, _pattern, _channel, payload, receivedAt) => loopOnMessage.call(loop, payload, receivedAt);
   loop.start({ startNs: measureFromNs, measureFromNs });
   const start = performance.now();
   for (let at = 0; at < bytes.length; at += PARSE_CHUNK_BYTES) {
-    sub.receivedAt = hrNow();
-    sub.reader.feed(bytes.subarray(at, at + PARSE_CHUNK_BYTES));
+    subInside.receivedAt = hrNow();
+    reader.feed(bytes.subarray(at, at + PARSE_CHUNK_BYTES));
   }
   const ms = performance.now() - start;
   const r = loop.finish();
   return { ms, received: r.received, unique: r.unique, recorded: loop.latency.histogram.totalCount, foreign: r.foreign, other: 0 };
 }
 
+/**
+ * @param {Context} ctx
+ * @returns {OfflineParse}
+ */
 function measureOfflineParse(ctx) {
   const { lib } = ctx;
   const buildStart = performance.now();
   const baseNs = hrNow();
   const bytes = buildPushes(lib, PARSE_MESSAGES, baseNs);
   const buildMs = performance.now() - buildStart;
+  /** @type {ParsePath[]} */
   const paths = [
     { id: 'pieces', name: 'RespReader + onMessage work (exported pieces)', parse: parseWithPieces, passes: [] },
     { id: 'objects', name: 'RawSubscriber -> SubscriberLoop (the bench objects)', parse: parseWithBenchObjects, passes: [] },
@@ -454,7 +410,7 @@ function measureOfflineParse(ctx) {
     for (const path of paths) {
       if (path.unavailable) continue;
       const r = path.parse(lib, bytes, baseNs);
-      if (r.unavailable) {
+      if ('unavailable' in r) {
         path.unavailable = r.unavailable;
         continue;
       }
@@ -473,46 +429,63 @@ function measureOfflineParse(ctx) {
 // ---------------------------------------------------------------------------------------------
 // Report.
 
+/**
+ * @typedef {object} Figures
+ * @property {Settings} settings
+ * @property {Library} lib
+ * @property {string} version
+ * @property {PublishTool[]} tools
+ * @property {BenchRun} paced
+ * @property {OfflineParse} offline
+ * @property {BenchRun} liveMax
+ * @property {BenchRun} liveGoal
+ * @property {BenchRun} memory
+ * @property {number} elapsedS
+ * @property {string} loadBefore
+ * @property {string} loadAfter
+ */
+
+/**
+ * Prints the report and returns the exit code.
+ * @param {Figures} figures
+ */
 function report({ settings, lib, version, tools, paced, offline, liveMax, liveGoal, memory, elapsedS, loadBefore, loadAfter }) {
   const rate = lib.formatRate;
   const us = lib.formatMicros;
   const bytes = lib.formatBytes;
+  const cores = formatCores;
+  /** @type {string[]} */
   const out = [];
-  const verdicts = [];
-  const verdict = (goal, pass, busy, detail) => {
-    // A miss while the neighbours were busy is not evidence either way.
-    const v = pass ? 'PASS' : busy ? 'not measurable' : 'FAIL';
-    verdicts.push(v);
-    return `goal ${goal}: ${v}${detail ? ` (${detail})` : ''}`;
-  };
+  const verdicts = new Verdicts();
+  /** @param {number | undefined} n */
   const isBusy = (n) => n !== undefined && n > BUSY_NEIGHBOURS_CORES;
+  /** @param {PublishTool} t */
+  const rates = (t) => t.runs.map((r) => r.rate);
 
   out.push(`pubsub-mon bench beside redis-benchmark and against its goals: ${PAYLOAD_BYTES}-byte payloads, standalone redis-server ${version} sandbox on loopback`);
-  out.push(`machine: ${os.cpus().length} cores; load average before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadAfter)}; took ${elapsedS.toFixed(0)} s`);
+  out.push(`machine: ${os.cpus().length} cores; load average before ${loadBefore}, after ${loadAfter}; took ${elapsedS.toFixed(0)} s`);
   out.push(`"others" = CPU used by processes other than this script, its children and the sandbox server during a measurement, in cores (/proc/stat)`);
   out.push('');
 
   // Goal 1.
   out.push(`1. publish as fast as possible, no subscriber (${settings.rounds} rounds, interleaved, order alternating; ratio of medians)`);
-  const header = ['tool', ...tools[0].runs.map((r) => `round ${r.round}`), 'median', 'best', 'others (median)', 'vs redis-benchmark'];
+  const header = ['tool', ...(tools[0]?.runs ?? []).map((r) => `round ${r.round}`), 'median', 'best', 'others (median)', 'vs redis-benchmark'];
   const peer = tools.find((t) => t.id === 'peer');
-  const peerMedian = median(peer.runs.map((r) => r.rate));
-  const rows = tools.map((t) => {
-    const rates = t.runs.map((r) => r.rate);
-    return [t.name, ...rates.map(rate), rate(median(rates)), rate(Math.max(...rates)), cores(median(t.runs.map((r) => r.neighbours ?? 0))), `${(median(rates) / peerMedian).toFixed(2)}x`];
-  });
+  if (!peer) throw new Error('no redis-benchmark runs');
+  const peerMedian = median(rates(peer));
+  const rows = tools.map((t) => [t.name, ...rates(t).map(rate), rate(median(rates(t))), rate(Math.max(...rates(t))), cores(median(t.runs.map((r) => r.neighbours ?? 0))), formatRatio(median(rates(t)) / peerMedian)]);
   out.push(...table([header, ...rows]).map((l) => `   ${l}`));
   out.push('   pubsub-mon: bench --rate 0 --subscribers 0 --size 128 --duration 5s --warmup 1s; publish_rate. redis-benchmark: -P 32 -c 50 --csv PUBLISH <ch> <128 bytes>; rps');
   out.push(`   server check (cmdstat_publish calls during the run, warm-up included, vs the tool's count): ${tools.map((t) => `${t.name.replace(/ -n .*/, '')} ${t.runs.map((r) => `${lib.formatCount(r.claimed)}/${lib.formatCount(r.serverCalls)}`).join(' ')}`).join('; ')}`);
   for (const t of tools) for (const r of t.runs) if (r.problem) out.push(`   round ${r.round}, ${t.name}: ${r.problem}`);
   const ours = tools.filter((t) => t.id !== 'peer');
-  const best = ours.reduce((a, b) => (median(b.runs.map((r) => r.rate)) > median(a.runs.map((r) => r.rate)) ? b : a));
-  const bestMedian = median(best.runs.map((r) => r.rate));
+  const best = ours.reduce((a, b) => (median(rates(b)) > median(rates(a)) ? b : a));
+  const bestMedian = median(rates(best));
   const ratio1 = bestMedian / peerMedian;
   const busy1 = isBusy(median(tools.flatMap((t) => t.runs.map((r) => r.neighbours ?? 0))));
   const clean1 = tools.every((t) => t.runs.every((r) => !r.problem));
-  out.push(`   best pubsub-mon configuration: -P ${best.publishers}, median ${rate(bestMedian)} vs redis-benchmark median ${rate(peerMedian)}: ${ratio1.toFixed(2)}x (goal >= ${GOAL_PUBLISH_RATIO}x)`);
-  out.push(`   ${verdict(1, ratio1 >= GOAL_PUBLISH_RATIO && clean1, busy1, `${ratio1.toFixed(2)}x with -P ${best.publishers}${clean1 ? '' : '; a run had publish errors or was incomplete'}`)}`);
+  out.push(`   best pubsub-mon configuration: -P ${best.publishers}, median ${rate(bestMedian)} vs redis-benchmark median ${rate(peerMedian)}: ${formatRatio(ratio1)} (goal >= ${GOAL_PUBLISH_RATIO}x)`);
+  out.push(`   ${verdicts.line('1', outcomeOf(ratio1 >= GOAL_PUBLISH_RATIO && clean1, busy1), `${formatRatio(ratio1)} with -P ${best.publishers}${clean1 ? '' : '; a run had publish errors or was incomplete'}`)}`);
   out.push('');
 
   // Goal 2.
@@ -526,10 +499,10 @@ function report({ settings, lib, version, tools, paced, offline, liveMax, liveGo
   out.push(`   publish rate ${rate(j2.publish_rate)} (${j2.publish_rate.toFixed(0)}/s), ${signedPercent(rateOff)} off the asked ${rate(GOAL_PACED_RATE)}: ${rateOk ? 'ok' : 'MISSED'} (goal within 1%)`);
   out.push(`   received ${j2.received} of ${j2.expected} expected, lost ${j2.lost}, duplicates ${j2.duplicates}, reordered ${j2.reordered}: ${lostOk ? 'ok' : 'MISSED'} (goal nothing lost)`);
   out.push(`   latency ${latencyLine(j2.latency_us, us)}: p99 ${p99Ok ? 'ok' : 'MISSED'} (goal p99 < ${us(GOAL_P99_US)})`);
-  out.push(`   p99 per second: ${j2.timeseries.filter((s) => s.p99_us !== null).map((s) => us(s.p99_us)).join(', ')}`);
+  out.push(`   p99 per second: ${j2.timeseries.flatMap((s) => (s.p99_us === null ? [] : [us(s.p99_us)])).join(', ')}`);
   if (j2.incomplete?.length) for (const i of j2.incomplete) out.push(`   incomplete: ${i}`);
   // Lost messages are not a matter of load: the subscriber was cut off or the bench lost count.
-  out.push(`   ${verdict(2, rateOk && lostOk && p99Ok, isBusy(paced.neighbours) && lostOk, `rate ${signedPercent(rateOff)}, lost ${j2.lost}, p99 ${us(p99)}`)}`);
+  out.push(`   ${verdicts.line('2', outcomeOf(rateOk && lostOk && p99Ok, isBusy(paced.neighbours) && lostOk), `rate ${signedPercent(rateOff)}, lost ${j2.lost}, p99 ${us(p99)}`)}`);
   out.push('');
 
   // Goal 3.
@@ -563,20 +536,23 @@ function report({ settings, lib, version, tools, paced, offline, liveMax, liveGo
   // The offline figure is the parser's own speed; the lower of the two paths decides.
   const offlineRate = offlineRates.length ? Math.min(...offlineRates) : undefined;
   const pass3 = offlineRate !== undefined && offlineRate >= GOAL_PARSE_RATE && offlineClean;
-  out.push(`   ${verdict(3, pass3, isBusy(offline.neighbours) && offlineClean, `offline ${rate(offlineRate)} (the slower path's median); live ${rate(jm.delivery_rate)} at --rate 0, ${rate(jg.delivery_rate)} with ${jg.lost} lost at --rate ${GOAL_PARSE_RATE}`)}`);
+  out.push(`   ${verdicts.line('3', outcomeOf(pass3, isBusy(offline.neighbours) && offlineClean), `offline ${rate(offlineRate)} (the slower path's median); live ${rate(jm.delivery_rate)} at --rate 0, ${rate(jg.delivery_rate)} with ${jg.lost} lost at --rate ${GOAL_PARSE_RATE}`)}`);
   out.push('');
 
   // Goal 4.
   const j4 = memory.json;
-  const at = (s) => memory.rss.reduce((a, b) => (Math.abs(b.s - s) < Math.abs(a.s - s) ? b : a), memory.rss[0]);
   out.push(`4. bench --rate ${MEMORY_RATE} --subscribers 1 --duration ${MEMORY_DURATION_S}s --warmup 2s: RSS of the bench process (worker threads included), seconds since it was started (others used ${cores(memory.neighbours)})`);
   let pass4 = false;
+  /** @type {number | undefined} */
   let growth;
-  if (memory.rss.length < 2) {
+  const firstSample = memory.rss[0];
+  const last = memory.rss.at(-1);
+  if (!firstSample || !last || memory.rss.length < 2) {
     out.push('   no RSS samples (no /proc?)');
   } else {
+    /** The sample nearest to `s` seconds. @param {number} s */
+    const at = (s) => memory.rss.reduce((a, b) => (Math.abs(b.s - s) < Math.abs(a.s - s) ? b : a), firstSample);
     const first = at(5);
-    const last = memory.rss[memory.rss.length - 1];
     const fromFive = last.bytes - first.bytes;
     // A garbage collection after 5 s can hide growth behind a drop: also measure from the low point.
     const low = Math.min(...memory.rss.filter((r) => r.s >= first.s).map((r) => r.bytes));
@@ -590,30 +566,25 @@ function report({ settings, lib, version, tools, paced, offline, liveMax, liveGo
   }
   out.push(`   the run: published ${rate(j4.publish_rate)}, received ${j4.received} of ${j4.expected}, lost ${j4.lost}, latency ${latencyLine(j4.latency_us, us)}`);
   if (j4.incomplete?.length) for (const i of j4.incomplete) out.push(`   incomplete: ${i}`);
-  out.push(`   ${verdict(4, pass4, false, `growth ${bytes(growth)}`)}`);
+  out.push(`   ${verdicts.line('4', outcomeOf(pass4), `growth ${bytes(growth)}`)}`);
 
-  process.stdout.write(`${out.join('\n')}\n`);
-  return verdicts.includes('FAIL') ? 1 : 0;
+  printReport(out);
+  return verdicts.exitCode;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
 
+/**
+ * @param {LatencyJson | null} l
+ * @param {(us: number) => string} us
+ */
 function latencyLine(l, us) {
   if (!l) return 'none recorded';
   return `p50 ${us(l.p50)}, p90 ${us(l.p90)}, p99 ${us(l.p99)}, p99.9 ${us(l.p999)}, max ${us(l.max)}`;
 }
 
-function cores(n) {
-  return n === undefined ? 'unknown' : `${n.toFixed(2)} cores`;
-}
-
+/** @param {number} x */
 function signedPercent(x) {
   return `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
 }
-
-function fmtLoad(l) {
-  return l.map((v) => v.toFixed(2)).join(' ');
-}
-
-

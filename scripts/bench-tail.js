@@ -9,23 +9,25 @@
 //
 //   npm run bench:tail [-- --repeats 2 --messages 1000000 --max-messages 500000 --rate 200000]
 //
-// The publisher is a forked child (this file, with --publisher-child) writing pre-encoded RESP
-// PUBLISH frames on a raw socket, paced open loop (a late tick catches up) or as fast as the socket
-// drains. Each subscriber is a child process. Its stdout is either a pipe this script reads, counting
+// The publisher is a forked helper (this file, with --publisher-helper) writing the bench's own
+// PUBLISH frames (dist/bench/frames.js) on a raw socket, paced open loop (a late tick catches up) or
+// as fast as the socket drains. Each subscriber is a child process. Its stdout is either a pipe this script reads, counting
 // every line so that every message is accounted for, or /dev/null as in the issue, which is not the
 // same: Node writes a pipe asynchronously, a file synchronously, and redis-cli pays more per write()
 // into a pipe (about 60 to 100k/s through the pipe here against 110 to 130k/s to /dev/null).
 // Exit code: 0 when every goal holds (or could not be measured), 1 when one fails or on any error.
-import { fork, spawn } from 'node:child_process';
+// @ts-check
 import fs from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { parseNumberOptions, runWithCleanup } from './lib/harness.js';
-import { table } from './lib/report.js';
-import { Redis } from 'ioredis';
+import { HOST, connectAdmin, serverVersion } from './lib/admin.js';
+import { log, runBenchScript } from './lib/harness.js';
+import { loadAverage, processCpuMs } from './lib/proc.js';
+import { asHelper, forkHelper, startProcess } from './lib/processes.js';
+import { formatRatio, outcomeOf, printReport, table, Verdicts } from './lib/report.js';
+import { alternating, now, sleep, waitFor } from './lib/runs.js';
 
-const PUBLISHER_CHILD_FLAG = '--publisher-child';
-const HOST = '127.0.0.1';
+const PUBLISHER_HELPER_FLAG = '--publisher-helper';
 const CHANNEL = 'bench:ch';
 const PATTERN = 'bench:*';
 const PAYLOAD_BYTES = 128;
@@ -55,92 +57,116 @@ const SAMPLE_MS = 200;
 const WATCHDOG_MS = 180_000;
 
 const OPTIONS = {
-  repeats: { type: 'string', default: '2', describe: 'runs of every tool in every scenario, order alternating' },
-  messages: { type: 'string', default: '1000000', describe: 'messages published per run at the paced rate' },
-  'max-messages': { type: 'string', default: '500000', describe: 'messages published per run at the max rate' },
-  rate: { type: 'string', default: String(GOAL_RATE), describe: 'messages/s of the paced scenario' },
+  repeats: { default: 2, describe: 'runs of every tool in every scenario, order alternating' },
+  messages: { default: 1_000_000, describe: 'messages published per run at the paced rate' },
+  'max-messages': { default: 500_000, describe: 'messages published per run at the max rate' },
+  rate: { default: GOAL_RATE, describe: 'messages/s of the paced scenario' },
 };
 
-if (process.argv.includes(PUBLISHER_CHILD_FLAG)) await runPublisherChild();
-else await main();
+/** @typedef {import('./lib/options.js').NumberSettings<typeof OPTIONS>} Settings */
+/** @typedef {Awaited<ReturnType<typeof loadLibrary>>} Library */
+/** @typedef {import('./lib/cleanup.js').Cleanup} Cleanup */
+/** @typedef {import('ioredis').Redis} Redis */
+/** @typedef {import('node:child_process').ChildProcess} ChildProcess */
+/**
+ * A subscriber command: `ours` is pubsub-mon tail (it prints a summary line on stderr at exit).
+ * @typedef {object} Tool
+ * @property {string} id
+ * @property {string} name
+ * @property {string} command
+ * @property {string[]} args
+ * @property {boolean} ours
+ * @property {(line: string) => boolean} [isMessageLine]  through a pipe: the first line that is a message (the ones before are header)
+ * @property {boolean} [devNull]  its stdout is /dev/null rather than a pipe this script reads
+ * @property {Scenario['id']} [onlyIn]  runs in this scenario only
+ */
+/** @typedef {{ id: 'paced' | 'max', name: string, rate: number, messages: number, outputLimit: string }} Scenario */
+/** @typedef {{ printed: number, received: number, dropped: number }} TailSummary */
+/**
+ * @typedef {object} Result
+ * @property {Tool} tool
+ * @property {Scenario} scenario
+ * @property {number} repeat
+ * @property {number} published  PUBLISHes the server accepted
+ * @property {number} publishRate
+ * @property {number} publisherBehindMs
+ * @property {number | undefined} printed
+ * @property {number | undefined} printRate
+ * @property {number | undefined} lost
+ * @property {number | undefined} lagMs
+ * @property {TailSummary | undefined} summary
+ * @property {boolean} disconnected
+ * @property {number} maxOmem
+ * @property {{ sub: number | undefined, server: number | undefined, publisher: number, reader: number | undefined }} cpu  shares of one core
+ * @property {string[]} notices  the subscriber's stderr lines worth showing
+ * @property {string[]} notes
+ */
+/** @typedef {{ type: 'run', rate: number, count: number } | { type: 'stop' }} PublisherOrder */
+/**
+ * What the publisher reports after a run. Times are now() values.
+ * @typedef {object} Published
+ * @property {'done'} type
+ * @property {number} accepted  PUBLISH replies that were not errors
+ * @property {number} zeroReceivers  replies that said nobody received the message
+ * @property {number} errors
+ * @property {number} firstWriteAt
+ * @property {number | undefined} lastWriteAt
+ * @property {number} lastReplyAt
+ * @property {number} rate  accepted per second, first write to last reply
+ * @property {number} maxBehindMs  how far behind its schedule the paced publisher fell at worst
+ * @property {boolean} stoppedEarly
+ * @property {number} cpuMs  the publisher's own CPU during the run
+ */
+
+if (process.argv.includes(PUBLISHER_HELPER_FLAG)) await runPublisherHelper();
+else {
+  await runBenchScript({
+    name: 'bench-tail',
+    options: OPTIONS,
+    watchdogMs: WATCHDOG_MS,
+    library: loadLibrary,
+    run,
+  });
+}
+
+async function loadLibrary() {
+  return {
+    ...(await import('../dist/sandbox/sandbox.js')),
+    ...(await import('../dist/render/format.js')),
+    ...(await import('../dist/stats/client-list.js')),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Parent: sandbox, runs, report.
 
-async function main() {
-  const settings = parseSettings(process.argv.slice(2));
-  if (settings instanceof Error) {
-    process.stderr.write(`bench-tail: ${settings.message}\n`);
-    process.exit(2);
-  }
-  const lib = await importLibrary();
-
-  const resources = { sandboxStarting: undefined, sandbox: undefined, admin: undefined, publisher: undefined, subscriber: undefined };
-  await runWithCleanup({
-    name: 'bench-tail',
-    watchdogMs: WATCHDOG_MS,
-    resources,
-    release: releaseAll,
-    body: async () => {
-      return run(settings, lib, resources);
-    },
-  });
-}
-
-function parseSettings(argv) {
-  return parseNumberOptions(argv, OPTIONS);
-}
-
-async function importLibrary() {
-  try {
-    const [sandbox, format, clientList] = await Promise.all([
-      import('../dist/sandbox/sandbox.js'),
-      import('../dist/render/format.js'),
-      import('../dist/stats/client-list.js'),
-    ]);
-    return { ...sandbox, ...format, ...clientList };
-  } catch (err) {
-    throw new Error(`cannot load dist/ (run \`npx tsc -p tsconfig.json\` first): ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-async function releaseAll(resources) {
-  if (resources.subscriber) await stopSubscriber(resources.subscriber, 'SIGKILL');
-  resources.admin?.disconnect();
-  if (resources.publisher) await stopPublisher(resources.publisher);
-  const sandbox = resources.sandbox ?? (await resources.sandboxStarting?.catch(() => undefined));
-  await sandbox?.stop();
-}
-
-async function run(settings, lib, resources) {
-  const log = (line) => process.stderr.write(`${line}\n`);
-  const stopIfAborted = () => {
-    if (resources.aborted) throw new Error('aborted');
-  };
+/**
+ * @param {Settings} settings
+ * @param {Library} lib
+ * @param {Cleanup} cleanup
+ */
+async function run(settings, lib, cleanup) {
   log('starting a standalone sandbox server ...');
-  resources.sandboxStarting = lib.startSandbox();
-  const sb = await resources.sandboxStarting;
-  resources.sandbox = sb;
-  stopIfAborted();
-  const port = sb.nodes[0].port;
+  const sb = await cleanup.hold(lib.startSandbox(), (s) => s.stop());
+  const port = sb.nodes[0]?.port;
+  if (port === undefined) throw new Error('the sandbox has no node');
 
-  const admin = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectionName: 'bench-tail:admin' });
-  admin.on('error', () => {});
-  resources.admin = admin;
-  await admin.connect();
-  const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? 'unknown';
-  const defaultLimit = (await admin.config('GET', 'client-output-buffer-limit'))[1] ?? '';
+  const admin = await connectAdmin(cleanup, port, 'bench-tail:admin');
+  const version = await serverVersion(admin);
+  // CONFIG GET answers [name, value].
+  const defaultLimit = String((/** @type {unknown[]} */ (await admin.config('GET', 'client-output-buffer-limit')))[1] ?? '');
   const defaultPubsubLimit = /pubsub \S+ \S+ \S+/.exec(defaultLimit)?.[0] ?? 'pubsub 32mb 8mb 60';
 
-  resources.publisher = await startPublisher(port);
-  stopIfAborted();
+  const publisher = await forkHelper(cleanup, import.meta.url, [PUBLISHER_HELPER_FLAG, String(port)]);
 
   const bin = new URL('../bin/pubsub-mon.js', import.meta.url).pathname;
+  /** @param {boolean} json */
   const tail = (json) => ({ command: process.execPath, args: [bin, 'tail', '-u', sb.url, ...(json ? ['--json'] : []), PATTERN], ours: true });
   const cli = { command: 'redis-cli', args: ['-h', HOST, '-p', String(port), '--csv', 'PSUBSCRIBE', PATTERN], ours: false };
   // Through a pipe this script reads, every line is counted. To /dev/null, as the issue runs them, the
   // tools write differently: Node writes a pipe asynchronously (64 KiB per turn of its event loop) but
   // /dev/null synchronously, and redis-cli pays a write() per message either way, dearer into a pipe.
+  /** @type {Tool[]} */
   const tools = [
     { id: 'json', name: 'pubsub-mon tail --json | pipe', ...tail(true), isMessageLine: (l) => l.startsWith('{') && l.includes('"kind":"pmessage"') },
     { id: 'text', name: 'pubsub-mon tail | pipe', ...tail(false), isMessageLine: (l) => l.includes(`  ${CHANNEL}  (${PATTERN})  `) },
@@ -150,6 +176,7 @@ async function run(settings, lib, resources) {
     // At 200k/s redis-cli falls behind and the server cuts it off (see its pipe run): only max rate tells its speed.
     { id: 'cli-null', name: 'redis-cli --csv PSUBSCRIBE > /dev/null', ...cli, devNull: true, onlyIn: 'max' },
   ];
+  /** @type {[Scenario, Scenario]} */
   const scenarios = [
     { id: 'paced', name: `${lib.formatRate(settings.rate)}`, rate: settings.rate, messages: settings.messages, outputLimit: defaultPubsubLimit },
     { id: 'max', name: 'max', rate: 0, messages: settings.maxMessages, outputLimit: MAX_RATE_OUTPUT_LIMIT },
@@ -157,17 +184,16 @@ async function run(settings, lib, resources) {
 
   const started = performance.now();
   const loadBefore = loadAverage();
+  /** @type {Result[]} */
   const results = [];
   for (let r = 0; r < settings.repeats; r++) {
     for (const scenario of scenarios) {
       await admin.config('SET', 'client-output-buffer-limit', scenario.outputLimit);
       const here = tools.filter((t) => t.onlyIn === undefined || t.onlyIn === scenario.id);
-      const order = r % 2 === 0 ? here : [...here].reverse();
-      for (const tool of order) {
-        stopIfAborted();
+      for (const tool of alternating(here, r)) {
+        cleanup.throwIfAborted();
         log(`run ${r + 1}/${settings.repeats}, ${scenario.name}: ${tool.name} ...`);
-        const result = await measureOnce({ tool, scenario, settings, admin, port, resources, lib });
-        result.repeat = r + 1;
+        const result = await measureOnce({ tool, scenario, repeat: r + 1, admin, port, publisher, cleanup, lib });
         results.push(result);
         log(`  published ${lib.formatRate(result.publishRate)}, printed ${lib.formatRate(result.printRate)}, ${result.printed ?? lib.UNKNOWN} of ${result.published}${result.notes.length ? `; ${result.notes.join('; ')}` : ''}`);
       }
@@ -183,14 +209,30 @@ async function run(settings, lib, resources) {
 // ---------------------------------------------------------------------------------------------
 // One run: start a subscriber, wait for its PSUBSCRIBE, publish, wait until it has printed all it will.
 
-async function measureOnce({ tool, scenario, settings, admin, port, resources, lib }) {
+/**
+ * @typedef {object} RunSetup
+ * @property {Tool} tool
+ * @property {Scenario} scenario
+ * @property {number} repeat
+ * @property {Redis} admin
+ * @property {number} port  the server's
+ * @property {ChildProcess} publisher
+ * @property {Cleanup} cleanup
+ * @property {Library} lib
+ */
+
+/**
+ * @param {RunSetup} setup
+ * @returns {Promise<Result>}
+ */
+async function measureOnce({ tool, scenario, repeat, admin, port, publisher, cleanup, lib }) {
   await waitFor(async () => (await pubsubClients(admin, lib)).length === 0, 5000, 'the previous subscriber to leave the server');
 
-  const sub = startSubscriber(tool);
-  resources.subscriber = sub;
+  const sub = startSubscriber(tool, cleanup);
   try {
+    /** @type {string | undefined} */
     let subscriberId;
-    let subscriberPort;
+    let subscriberPort = NaN;
     await waitFor(async () => {
       if (sub.exited) throw new Error(`${tool.name} ended before subscribing (${sub.exited}): ${sub.stderr.trim().slice(0, 300)}`);
       const mine = (await pubsubClients(admin, lib)).find((c) => (c.psub ?? 0) > 0);
@@ -220,19 +262,22 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
     const watcher = setInterval(() => {
       if (sub.exited || vanished) {
         clearInterval(watcher);
-        resources.publisher.send({ type: 'stop' });
+        /** @type {PublisherOrder} */
+        const stop = { type: 'stop' };
+        publisher.send(stop);
       }
     }, 50);
-    const pub = await publish(resources.publisher, { rate: scenario.rate, count: scenario.messages }).finally(() => clearInterval(watcher));
+    const pub = await publish(publisher, { type: 'run', rate: scenario.rate, count: scenario.messages }).finally(() => clearInterval(watcher));
 
     const drainStart = now();
     // Writing to /dev/null: done when nothing is left on the way, neither queued in the server nor in
     // either end's socket buffer (Linux /proc/net/tcp; elsewhere the socket buffers are not seen).
+    /** @type {number | undefined} */
     let emptyAt;
     while (tool.devNull && !sub.exited && now() - drainStart < MAX_DRAIN_MS) {
       const mine = (await pubsubClients(admin, lib)).find((c) => c.id === subscriberId);
       if (!mine) break;
-      if (mine.omem === 0 && mine.raw.obl === '0' && !(socketBytesInFlight(port, subscriberPort) > 0)) {
+      if (mine.omem === 0 && mine.raw.obl === '0' && !((socketBytesInFlight(port, subscriberPort) ?? 0) > 0)) {
         emptyAt = now();
         break;
       }
@@ -255,10 +300,10 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
     await sampler;
     const exitedEarly = sub.exited;
     await stopSubscriber(sub, 'SIGTERM');
-    resources.subscriber = undefined;
 
     const c = sub.counter;
     const wallMs = cpuEnd.at - cpuStart.at;
+    /** @param {number | undefined} a @param {number | undefined} b */
     const share = (a, b, at = cpuEnd.at) => (a === undefined || b === undefined ? undefined : (b - a) / (at - cpuStart.at));
     const summary = tool.ours ? parseTailSummary(sub.stderr) : undefined;
     const notices = sub.stderr.split('\n').filter((l) => l.startsWith('pubsub-mon:') || (l !== '' && !tool.ours));
@@ -291,6 +336,7 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
     return {
       tool,
       scenario,
+      repeat,
       published: pub.accepted,
       publishRate: pub.rate,
       publisherBehindMs: pub.maxBehindMs,
@@ -306,8 +352,8 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
       notes,
     };
   } finally {
-    if (resources.subscriber) await stopSubscriber(sub, 'SIGKILL');
-    resources.subscriber = undefined;
+    // Already stopped unless the run failed; then no summary is wanted, only that it is gone.
+    await stopSubscriber(sub, 'SIGKILL');
   }
 }
 
@@ -315,6 +361,8 @@ async function measureOnce({ tool, scenario, settings, admin, port, resources, l
  * Bytes sitting in the kernel between the server (port `serverPort`) and a client (port
  * `clientPort`): the send queue of one end plus the receive queue of the other, both directions,
  * from /proc/net/tcp (hex `address:port`, `tx_queue:rx_queue`). Undefined where there is no such file.
+ * @param {number} serverPort
+ * @param {number} clientPort
  */
 function socketBytesInFlight(serverPort, clientPort) {
   let text;
@@ -325,24 +373,31 @@ function socketBytesInFlight(serverPort, clientPort) {
   }
   let bytes = 0;
   for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 5) continue;
-    const local = parseInt(f[1].split(':')[1], 16);
-    const remote = parseInt(f[2].split(':')[1], 16);
-    if ((local === serverPort && remote === clientPort) || (local === clientPort && remote === serverPort)) {
-      const [tx, rx] = f[4].split(':').map((h) => parseInt(h, 16));
+    const [, local = '', remote = '', , queues = ''] = line.trim().split(/\s+/);
+    if (!queues) continue;
+    const localPort = parseInt(local.split(':')[1] ?? '', 16);
+    const remotePort = parseInt(remote.split(':')[1] ?? '', 16);
+    if ((localPort === serverPort && remotePort === clientPort) || (localPort === clientPort && remotePort === serverPort)) {
+      const [tx = 0, rx = 0] = queues.split(':').map((h) => parseInt(h, 16));
       bytes += tx + rx;
     }
   }
   return bytes;
 }
 
+/**
+ * @param {Redis} admin
+ * @param {Library} lib
+ */
 async function pubsubClients(admin, lib) {
   const text = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
   return lib.parseClientList(text);
 }
 
-/** CPU time the server has used, from INFO cpu (seconds with µs resolution). */
+/**
+ * CPU time the server has used, from INFO cpu (seconds with µs resolution).
+ * @param {Redis} admin
+ */
 async function serverCpuMs(admin) {
   const info = await admin.info('cpu');
   const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1]);
@@ -350,24 +405,17 @@ async function serverCpuMs(admin) {
   return Number.isFinite(user + sys) ? (user + sys) * 1000 : undefined;
 }
 
-/** CPU time of another process from /proc (Linux; clock ticks of 10 ms); undefined elsewhere. */
-function processCpuMs(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime); `fields` starts at field 3.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
+/** This process's CPU time in ms: it reads the subscriber's pipe. */
 function readerCpuMs() {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
 
-/** The line `tail` writes to stderr at exit: `pubsub-mon tail: N printed of M received (...), D dropped`. */
+/**
+ * The line `tail` writes to stderr at exit: `pubsub-mon tail: N printed of M received (...), D dropped`.
+ * @param {string} stderr
+ * @returns {TailSummary | undefined}
+ */
 function parseTailSummary(stderr) {
   const m = /pubsub-mon tail: (\d+) printed of (\d+) received.*?(\d+) dropped/.exec(stderr);
   return m ? { printed: Number(m[1]), received: Number(m[2]), dropped: Number(m[3]) } : undefined;
@@ -376,66 +424,94 @@ function parseTailSummary(stderr) {
 // ---------------------------------------------------------------------------------------------
 // Subscribers: child processes whose stdout this script reads and counts.
 
-function startSubscriber(tool) {
+/**
+ * @typedef {object} Subscriber
+ * @property {ChildProcess} child
+ * @property {(signal: NodeJS.Signals) => Promise<void>} stop
+ * @property {Promise<void>} ended  settles once it has exited and `exited` and `stderr` are set
+ * @property {LineCounter} counter
+ * @property {string | undefined} exited  how it ended, once it has
+ * @property {string} stderr  once it has ended
+ * @property {boolean} stopping  this script is stopping it: its connection leaving the server is expected
+ */
+
+/**
+ * @param {Tool} tool
+ * @param {Cleanup} cleanup
+ * @returns {Subscriber}
+ */
+function startSubscriber(tool, cleanup) {
+  /** @type {NodeJS.ProcessEnv} */
   const env = { ...process.env, NO_COLOR: '1' };
   delete env.FORCE_COLOR;
-  const devNull = tool.devNull ? fs.openSync('/dev/null', 'w') : undefined;
-  let child;
-  try {
-    child = spawn(tool.command, tool.args, { stdio: ['ignore', devNull ?? 'pipe', 'pipe'], env });
-  } finally {
-    if (devNull !== undefined) fs.closeSync(devNull);
-  }
-  const sub = { child, counter: lineCounter(tool.isMessageLine ?? (() => false)), stderr: '', exited: undefined, stopping: false };
-  child.stdout?.on('data', (chunk) => sub.counter.feed(chunk));
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (text) => {
-    if (sub.stderr.length < 64 * 1024) sub.stderr += text;
-  });
-  sub.closed = new Promise((resolve) => {
-    child.once('error', (err) => {
-      sub.exited = `cannot run ${tool.command}: ${err.message}`;
-      resolve();
-    });
-    child.once('close', (code, signal) => {
-      sub.exited ??= signal ?? `exit ${code}`;
-      resolve();
-    });
-  });
+  const counter = lineCounter(tool.isMessageLine ?? (() => false));
+  const { child, finished, stop } = startProcess(tool.command, tool.args, { cleanup, env, stdout: tool.devNull ? 'devnull' : (chunk) => counter.feed(chunk) });
+  /** @type {Subscriber} */
+  const sub = {
+    child,
+    stop,
+    counter,
+    exited: undefined,
+    stderr: '',
+    stopping: false,
+    ended: finished.then(
+      (f) => {
+        sub.exited = f.exit;
+        sub.stderr = f.stderr;
+      },
+      (err) => {
+        sub.exited = err instanceof Error ? err.message : String(err);
+      },
+    ),
+  };
   return sub;
 }
 
+/**
+ * @param {Subscriber} sub
+ * @param {NodeJS.Signals} signal  SIGTERM lets tail print its summary line
+ */
 async function stopSubscriber(sub, signal) {
   sub.stopping = true;
-  if (sub.exited) return;
-  sub.child.kill(signal);
-  const timer = setTimeout(() => sub.child.kill('SIGKILL'), 5000);
-  await sub.closed;
-  clearTimeout(timer);
+  await sub.stop(signal);
+  await sub.ended;
 }
+
+/**
+ * @typedef {object} LineCounter
+ * @property {number} messages
+ * @property {number | undefined} firstAt  when the first chunk with a message came (now())
+ * @property {number} firstChunkMessages
+ * @property {number | undefined} lastAt
+ * @property {(chunk: Buffer) => void} feed
+ * @property {() => number | undefined} rate  lines per second from the first chunk to the last (the first chunk's lines arrived before the clock started)
+ */
 
 /**
  * Counts the lines of one subscriber's output and when they came. Lines before the first message
  * (redis-cli's "Reading messages..." and its psubscribe confirmation) are header, not counted;
  * from the first message on every line is counted, found with a native indexOf per line.
  * `tail` also writes gap markers to stdout, each announced on stderr: the caller subtracts those.
+ * @param {(line: string) => boolean} isMessageLine
+ * @returns {LineCounter}
  */
 function lineCounter(isMessageLine) {
+  /** @type {LineCounter} */
   const counter = {
     messages: 0,
     firstAt: undefined,
     firstChunkMessages: 0,
     lastAt: undefined,
     feed,
-    /** Lines per second from the first chunk to the last (the first chunk's lines arrived before the clock started). */
     rate() {
-      if (counter.firstAt === undefined || counter.lastAt === counter.firstAt) return undefined;
+      if (counter.firstAt === undefined || counter.lastAt === undefined || counter.lastAt === counter.firstAt) return undefined;
       return ((counter.messages - counter.firstChunkMessages) * 1000) / (counter.lastAt - counter.firstAt);
     },
   };
   let header = '';
   let inMessages = false;
 
+  /** @param {Buffer} chunk */
   function feed(chunk) {
     const at = now();
     let from = 0;
@@ -477,66 +553,64 @@ function lineCounter(isMessageLine) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Publisher child: pre-encoded PUBLISH frames on a raw socket; its own event loop and CPU.
+// Publisher helper: pre-encoded PUBLISH frames on a raw socket; its own event loop and CPU.
 
-function startPublisher(port) {
-  const child = fork(new URL(import.meta.url).pathname, [PUBLISHER_CHILD_FLAG, String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/**
+ * One run of the publisher; resolves with its report.
+ * @param {ChildProcess} child
+ * @param {PublisherOrder & { type: 'run' }} order
+ * @returns {Promise<Published>}
+ */
+function publish(child, order) {
   return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`publisher process ended early (${signal ?? `exit ${code}`})`)));
-    child.once('message', (msg) => {
-      if (msg?.type === 'ready') resolve(child);
-      else {
-        child.kill('SIGKILL');
-        reject(new Error(`publisher process failed: ${msg?.error ?? JSON.stringify(msg)}`));
-      }
-    });
-  });
-}
-
-function publish(child, { rate, count }) {
-  return new Promise((resolve, reject) => {
+    /** @param {number | null} code @param {NodeJS.Signals | null} signal */
     const onExit = (code, signal) => reject(new Error(`publisher process ended (${signal ?? `exit ${code}`})`));
     child.once('exit', onExit);
     child.once('message', (msg) => {
       child.removeListener('exit', onExit);
-      if (msg?.type === 'done') resolve(msg);
-      else reject(new Error(`publisher failed: ${msg?.error ?? JSON.stringify(msg)}`));
+      const m = /** @type {Published | { type: 'error', error: string }} */ (msg);
+      if (m.type === 'done') resolve(m);
+      else reject(new Error(`publisher failed: ${m.error ?? JSON.stringify(m)}`));
     });
-    child.send({ type: 'run', rate, count });
+    child.send(order);
   });
 }
 
-async function stopPublisher(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  if (child.connected) child.disconnect();
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function runPublisherChild() {
-  const port = Number(process.argv[process.argv.indexOf(PUBLISHER_CHILD_FLAG) + 1]);
-  // The parent going away (crash, kill, or done) closes the IPC channel: leave with it.
-  process.on('disconnect', () => process.exit(0));
-  process.on('SIGINT', () => {}); // the parent decides when to stop
-  const { encodeCommand } = await import('../dist/redis/resp.js');
-  // Printable bytes, so that text output prints them as they are (no escaping to inflate lines).
-  const payload = Buffer.alloc(PAYLOAD_BYTES);
-  for (let i = 0; i < PAYLOAD_BYTES; i++) payload[i] = 97 + (i % 26);
-  const frame = encodeCommand(['PUBLISH', CHANNEL, payload]);
+async function runPublisherHelper() {
+  const port = Number(process.argv[process.argv.indexOf(PUBLISHER_HELPER_FLAG) + 1]);
+  const send = asHelper();
+  const { publishFrame } = await import('../dist/bench/frames.js');
+  const { HEADER_BYTES, PAYLOAD_PAD } = await import('../dist/bench/payload-header.js');
+  // The bench's own PUBLISH frame, its header area padded like the rest of the payload instead of
+  // stamped with writeHeader: a header is binary, which tail prints escaped (text lines grow from 164
+  // to about 225 characters and take about twice as long to format) or, in JSON, as \u0000 escapes
+  // or base64. The payload stays printable, as this benchmark has always measured it.
+  const { frame, payloadOffset } = publishFrame('PUBLISH', CHANNEL, PAYLOAD_BYTES);
+  frame.fill(PAYLOAD_PAD, payloadOffset, payloadOffset + HEADER_BYTES);
   const frames = Buffer.concat(Array.from({ length: MAX_FRAMES_PER_WRITE }, () => frame));
+  /** @param {number} k */
   const framesOf = (k) => frames.subarray(0, k * frame.length);
 
   const socket = net.connect({ host: HOST, port });
   socket.setNoDelay(true);
   socket.on('error', (err) => {
-    process.send?.({ type: 'error', error: `publisher socket: ${err.message}` });
+    send({ type: 'error', error: `publisher socket: ${err.message}` });
     process.exit(1);
   });
   await new Promise((resolve) => socket.once('connect', resolve));
 
+  /**
+   * @typedef {object} PublishRun
+   * @property {number} count  frames to write; lowered to those sent when told to stop
+   * @property {NodeJS.CpuUsage} cpu
+   * @property {number} startAt
+   * @property {number | undefined} lastWriteAt
+   * @property {number} maxBehindMs
+   * @property {boolean} stoppedEarly
+   * @property {() => number} sent
+   */
+  /** @type {PublishRun | undefined} */
+  let current;
   // Replies are `:N\r\n` (receivers) or `-ERR ...\r\n`: count lines, and those that are not `:1`-like.
   let replies = 0;
   let zeroReceivers = 0;
@@ -544,10 +618,9 @@ async function runPublisherChild() {
   let lineLength = 0;
   let first = 0;
   let second = 0;
-  let current;
-  socket.on('data', (buf) => {
+  socket.on('data', (/** @type {Buffer} */ buf) => {
     for (let i = 0; i < buf.length; i++) {
-      const b = buf[i];
+      const b = /** @type {number} */ (buf[i]); // i < buf.length
       if (lineLength === 0) first = b;
       else if (lineLength === 1) second = b;
       lineLength++;
@@ -558,15 +631,16 @@ async function runPublisherChild() {
         lineLength = 0;
       }
     }
-    if (current && replies >= current.count) finish();
+    if (current && replies >= current.count) finish(current);
   });
 
-  const finish = () => {
-    const run = current;
+  /** @param {PublishRun} run */
+  const finish = (run) => {
     current = undefined;
     const lastReplyAt = now();
     const cpu = process.cpuUsage(run.cpu);
-    process.send({
+    /** @type {Published} */
+    const done = {
       type: 'done',
       accepted: replies - errors,
       zeroReceivers,
@@ -578,25 +652,28 @@ async function runPublisherChild() {
       maxBehindMs: run.maxBehindMs,
       stoppedEarly: run.stoppedEarly,
       cpuMs: (cpu.user + cpu.system) / 1000,
-    });
+    };
+    send(done);
   };
 
   process.on('message', (msg) => {
-    if (msg?.type === 'stop' && current) {
+    const order = /** @type {PublisherOrder} */ (msg);
+    if (order.type === 'stop') {
+      if (!current) return;
       // Nothing more is written; the run ends once what was sent is answered.
       current.stoppedEarly = true;
       current.count = current.sent();
-      if (replies >= current.count) finish();
+      if (replies >= current.count) finish(current);
       return;
     }
-    if (msg?.type !== 'run') return;
     replies = 0;
     zeroReceivers = 0;
     errors = 0;
-    const { rate, count } = msg;
+    const { rate, count } = order;
+    let sent = 0;
+    /** @type {PublishRun} */
     const run = { count, cpu: process.cpuUsage(), startAt: now(), lastWriteAt: undefined, maxBehindMs: 0, stoppedEarly: false, sent: () => sent };
     current = run;
-    let sent = 0;
     if (rate > 0) {
       // Open loop: each tick writes everything due by now, so a late tick catches up rather than
       // lowering the rate (a subscriber that slows the server down does not slow the schedule).
@@ -634,25 +711,48 @@ async function runPublisherChild() {
       pump();
     }
   });
-  process.send({ type: 'ready' });
+  send({ type: 'ready' });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Report.
 
+/**
+ * @typedef {object} Figures
+ * @property {Result[]} results
+ * @property {Tool[]} tools
+ * @property {[Scenario, Scenario]} scenarios  paced, max
+ * @property {Settings} settings
+ * @property {string} version
+ * @property {string} defaultPubsubLimit
+ * @property {number} elapsedS
+ * @property {{ before: string, after: string }} load
+ * @property {Library} lib
+ */
+
+/**
+ * Prints the report and returns the exit code.
+ * @param {Figures} figures
+ */
 function report({ results, tools, scenarios, settings, version, defaultPubsubLimit, elapsedS, load, lib }) {
   const rate = lib.formatRate;
   const pct = lib.formatPercent;
+  /** @param {number | undefined} v */
   const ms = (v) => (v === undefined ? lib.UNKNOWN : lib.formatMicros(v * 1000));
+  /** @param {Result} r @param {string} id */
   const peerOf = (r, id) => results.find((x) => x.tool.id === id && x.scenario === r.scenario && x.repeat === r.repeat);
+  /** @param {number | undefined} a @param {number | undefined} b */
   const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
-  const fmtRatio = (v) => (v === undefined ? lib.UNKNOWN : `${v.toFixed(2)}x`);
+  /** @param {number | undefined} v */
+  const fmtRatio = (v) => (v === undefined ? lib.UNKNOWN : formatRatio(v));
+  const [paced, max] = scenarios;
 
+  /** @type {string[]} */
   const out = [];
   out.push(`pubsub-mon tail throughput benchmark: PSUBSCRIBE ${PATTERN}, PUBLISH ${CHANNEL} with ${PAYLOAD_BYTES}-byte payloads; redis-server ${version}, standalone sandbox on loopback`);
-  out.push(`${settings.repeats} repeats, tools in alternating order (A B C ..., then reversed); took ${elapsedS.toFixed(0)} s; load average ${load.before ?? lib.UNKNOWN} before, ${load.after ?? lib.UNKNOWN} after (others share this machine)`);
-  out.push(`scenario ${scenarios[0].name}: ${lib.formatCount(scenarios[0].messages)} messages per run, paced open loop; client-output-buffer-limit ${defaultPubsubLimit} (the default)`);
-  out.push(`scenario max: ${lib.formatCount(scenarios[1].messages)} messages per run, published as fast as the socket drains; limit raised to ${MAX_RATE_OUTPUT_LIMIT} so that printing is measured, not the cut-off`);
+  out.push(`${settings.repeats} repeats, tools in alternating order (A B C ..., then reversed); took ${elapsedS.toFixed(0)} s; load average ${load.before} before, ${load.after} after (others share this machine)`);
+  out.push(`scenario ${paced.name}: ${lib.formatCount(paced.messages)} messages per run, paced open loop; client-output-buffer-limit ${defaultPubsubLimit} (the default)`);
+  out.push(`scenario max: ${lib.formatCount(max.messages)} messages per run, published as fast as the socket drains; limit raised to ${MAX_RATE_OUTPUT_LIMIT} so that printing is measured, not the cut-off`);
   out.push('| pipe: this script is the reader of the subscriber\'s stdout and counts its lines (its CPU is the "reader" column);');
   out.push('> /dev/null: stdout is /dev/null, as in the issue; tail\'s own stderr summary says what it printed, redis-cli\'s lines cannot be counted');
   out.push('');
@@ -709,72 +809,41 @@ function report({ results, tools, scenarios, settings, version, defaultPubsubLim
 
   // Goals.
   out.push('');
-  let failed = false;
-  const paced = scenarios[0];
+  const verdicts = new Verdicts();
   const goalLabel = paced.rate === GOAL_RATE ? '200k msg/s' : `${rate(paced.rate)} (the goal is 200k msg/s)`;
   for (const tool of tools.filter((t) => t.ours)) {
     const runs = results.filter((r) => r.tool === tool && r.scenario === paced);
     const measurable = runs.filter((r) => r.publishRate >= paced.rate * PUBLISHER_ENOUGH);
+    /** @param {Result} r */
     const keptUp = (r) => r.lost === 0 && !r.disconnected && (r.summary?.dropped ?? 0) === 0 && r.lagMs !== undefined && r.lagMs <= MAX_LAG_MS;
     const failing = measurable.filter((r) => !keptUp(r));
-    let verdict;
-    if (measurable.length === 0) verdict = `not measurable (the publisher reached only ${runs.map((r) => rate(r.publishRate)).join(', ')}; needs ${rate(paced.rate * PUBLISHER_ENOUGH)})`;
-    else if (failing.length > 0) {
-      failed = true;
-      verdict = `FAIL (${failing.map((r) => `run ${r.repeat}: printed ${rate(r.printRate)}, lost ${r.lost}, tail drops ${r.summary?.dropped ?? lib.UNKNOWN}, lag ${ms(r.lagMs)}${r.disconnected ? ', disconnected' : ''}`).join('; ')})`;
-    } else verdict = `PASS (${measurable.length} of ${runs.length} runs measurable, printed ${measurable.map((r) => rate(r.printRate)).join(', ')}, nothing lost, lag <= ${ms(Math.max(...measurable.map((r) => r.lagMs)))})`;
-    out.push(`goal: ${tool.name} keeps up with ${goalLabel} (nothing lost, lag <= ${MAX_LAG_MS} ms, every run): ${verdict}`);
+    const goal = `${tool.name} keeps up with ${goalLabel} (nothing lost, lag <= ${MAX_LAG_MS} ms, every run)`;
+    if (measurable.length === 0) out.push(verdicts.line(goal, outcomeOf(false, true), `the publisher reached only ${runs.map((r) => rate(r.publishRate)).join(', ')}; needs ${rate(paced.rate * PUBLISHER_ENOUGH)}`));
+    else if (failing.length > 0) out.push(verdicts.line(goal, outcomeOf(false), failing.map((r) => `run ${r.repeat}: printed ${rate(r.printRate)}, lost ${r.lost}, tail drops ${r.summary?.dropped ?? lib.UNKNOWN}, lag ${ms(r.lagMs)}${r.disconnected ? ', disconnected' : ''}`).join('; ')));
+    else out.push(verdicts.line(goal, outcomeOf(true), `${measurable.length} of ${runs.length} runs measurable, printed ${measurable.map((r) => rate(r.printRate)).join(', ')}, nothing lost, lag <= ${ms(Math.max(...measurable.map((r) => r.lagMs ?? NaN)))}`));
   }
-  const max = scenarios[1];
-  const best = (tool) => results.filter((r) => r.tool === tool && r.scenario === max).reduce((a, b) => ((b.printRate ?? 0) > (a?.printRate ?? -1) ? b : a), undefined);
+  /** The run of `tool` at max rate that printed the most. @param {Tool | undefined} tool */
+  const best = (tool) => results.filter((r) => r.tool === tool && r.scenario === max).reduce(
+    (/** @type {Result | undefined} */ a, b) => ((b.printRate ?? 0) > (a?.printRate ?? -1) ? b : a),
+    undefined,
+  );
   // The peer's better figure: through the pipe, or to /dev/null as the issue runs it, whichever is faster.
   const cliBest = [best(tools.find((t) => t.id === 'cli')), best(tools.find((t) => t.id === 'cli-null'))].reduce((a, b) => ((b?.printRate ?? -1) > (a?.printRate ?? -1) ? b : a), undefined);
   for (const tool of tools.filter((t) => t.ours)) {
+    const goal = `${tool.name} prints at least as many msg/s as redis-cli (max rate, better of ${settings.repeats} runs each, redis-cli's faster figure)`;
     const mine = best(tool);
     const v = ratio(mine?.printRate, cliBest?.printRate);
-    const publisherBound = mine && cliBest && [mine, cliBest].every((r) => r.printRate >= r.publishRate * PUBLISHER_BOUND_SHARE && !r.lost);
-    let verdict;
-    if (v === undefined) {
-      failed = true;
-      verdict = 'FAIL (no rate measured)';
-    } else if (v >= 1) verdict = `PASS (ratio ${v.toFixed(2)}: ${rate(mine.printRate)} vs ${rate(cliBest.printRate)} ${cliBest.tool.devNull ? 'to /dev/null' : 'through the pipe'})`;
-    else if (publisherBound) verdict = `PASS (ratio ${v.toFixed(2)}, but both printed everything at the publisher's pace: ${rate(mine.printRate)} vs ${rate(cliBest.printRate)} ${cliBest.tool.devNull ? 'to /dev/null' : 'through the pipe'}; a tie)`;
-    else {
-      failed = true;
-      verdict = `FAIL (ratio ${v.toFixed(2)}: ${rate(mine.printRate)} vs ${rate(cliBest.printRate)} ${cliBest.tool.devNull ? 'to /dev/null' : 'through the pipe'})`;
+    if (v === undefined || !mine || !cliBest) {
+      out.push(verdicts.line(goal, outcomeOf(false), 'no rate measured'));
+      continue;
     }
-    out.push(`goal: ${tool.name} prints at least as many msg/s as redis-cli (max rate, better of ${settings.repeats} runs each, redis-cli's faster figure): ${verdict}`);
+    const figures = `${rate(mine.printRate)} vs ${rate(cliBest.printRate)} ${cliBest.tool.devNull ? 'to /dev/null' : 'through the pipe'}`;
+    const publisherBound = [mine, cliBest].every((r) => (r.printRate ?? 0) >= r.publishRate * PUBLISHER_BOUND_SHARE && !r.lost);
+    if (v >= 1) out.push(verdicts.line(goal, outcomeOf(true), `ratio ${v.toFixed(2)}: ${figures}`));
+    else if (publisherBound) out.push(verdicts.line(goal, outcomeOf(true), `ratio ${v.toFixed(2)}, but both printed everything at the publisher's pace: ${figures}; a tie`));
+    else out.push(verdicts.line(goal, outcomeOf(false), `ratio ${v.toFixed(2)}: ${figures}`));
   }
-  process.stdout.write(`${out.join('\n')}\n`);
-  return failed ? 1 : 0;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers.
-
-/** Wall-clock milliseconds with sub-millisecond resolution, comparable between this process and its children. */
-function now() {
-  return performance.timeOrigin + performance.now();
-}
-
-/** The 1-minute load average (Linux), to tell a quiet machine from a busy one. */
-function loadAverage() {
-  try {
-    return fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function waitFor(check, timeoutMs, what) {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(50);
-  }
+  printReport(out);
+  return verdicts.exitCode;
 }
 
