@@ -3,21 +3,25 @@ import { defineCommand } from './command.js';
 import { targetFor, useColor } from './io.js';
 import { choice, CONNECTION_FLAGS, integer, OUTPUT_FLAGS, textList } from '../options.js';
 import { UsageError } from '../errors.js';
-import { EXIT_CODES } from '../stats/check.js';
+import { EXIT_CODES, type CheckStatus } from '../stats/check.js';
 import { renderCheckError } from '../render/check-error.js';
 
 const FORMATS = ['text', 'json', 'nagios', 'prometheus'] as const;
 type CheckFormat = (typeof FORMATS)[number];
+
+const UNMATCHED_CHOICES = ['critical', 'warning', 'unknown', 'ok'] as const;
+const UNMATCHED_STATUS: Record<(typeof UNMATCHED_CHOICES)[number], CheckStatus> = { critical: 'CRITICAL', warning: 'WARNING', unknown: 'UNKNOWN', ok: 'OK' };
 
 export const CHECK_FLAGS = {
   ...CONNECTION_FLAGS,
   ...OUTPUT_FLAGS,
   channel: textList({ alias: 'c', describe: 'Classic channel that must have subscribers (repeatable)' }),
   'shard-channel': textList({ alias: 's', describe: 'Sharded channel (SSUBSCRIBE) that must have subscribers (repeatable)' }),
-  pattern: textList({ describe: 'Every current channel matching this glob (repeatable); a glob that matches nothing is a WARNING' }),
+  pattern: textList({ describe: 'Every current channel matching this glob (repeatable); a glob that matches nothing is CRITICAL (see --unmatched-pattern)' }),
   'min-subscribers': integer({ alias: 'm', default: 1, min: 0, describe: 'CRITICAL below this many subscribers' }),
   warn: integer({ alias: 'w', min: 0, describe: 'WARNING below this many subscribers (at least --min-subscribers)' }),
   format: choice(FORMATS, { alias: 'f', describe: 'Output format (default text; --json means json)' }),
+  'unmatched-pattern': choice(UNMATCHED_CHOICES, { default: 'critical', describe: 'Status when a --pattern matches no channel with subscribers' }),
 } as const;
 
 /** The format the raw arguments ask for, read before (or without) the typed parse, for failures. */
@@ -68,6 +72,7 @@ export const checkCommand = defineCommand({
       patternSubscriptions: snapshot.nodes.reduce((sum, n) => sum + (n.numpat ?? 0), 0),
       patternsUnknown: down.length > 0,
       unmatchedPatterns: unmatched,
+      unmatchedStatus: UNMATCHED_STATUS[args.unmatchedPattern],
       unreachableNodes: down.map((n) => `${n.address} (${n.error ?? 'down'})`),
     });
     io.stdout.write(renderCheck(result, format, { color: format === 'text' && useColor(io, args.color) }));

@@ -74,8 +74,16 @@ export function parseRedisUrl(url: string, source: string): ParsedUrl {
     port,
     tls: u.protocol === 'rediss:',
   };
-  if (u.username) parsed.username = decodeURIComponent(u.username);
-  if (u.password) parsed.password = decodeURIComponent(u.password);
+  // A `%` not followed by two hex digits cannot be decoded: say where, never what (it may be the password).
+  const decode = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new UsageError(`${source} has a ${what} with a bad %-escape (a % must be followed by two hex digits; write %25 for %): '${redactUrl(url)}'`);
+    }
+  };
+  if (u.username) parsed.username = decode(u.username, 'user name');
+  if (u.password) parsed.password = decode(u.password, 'password');
   const path = u.pathname.replace(/^\//, '');
   if (path) {
     if (!/^\d+$/.test(path)) throw new UsageError(`${source} has a database '${path}' that is not a number`);

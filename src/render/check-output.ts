@@ -53,15 +53,55 @@ function nagiosLabel(v: ChannelVerdict): string {
   return `'${nagiosText(raw).replace(/=/g, '\\x3d').replace(/'/g, "''")}'`;
 }
 
+/**
+ * Nagios keeps at most 8 KB of a plugin's output (MAX_PLUGIN_OUTPUT_LENGTH, 8192 bytes since 3.0;
+ * Icinga the same): past it the perfdata is cut off and lost.
+ */
+const NAGIOS_MAX_BYTES = 8192;
+/** The status text gets at most half of it, so the most severe channels' perfdata always has room. */
+const NAGIOS_TEXT_BYTES = 4096;
+const SEVERITY_ORDER: Record<ChannelVerdict['status'], number> = { CRITICAL: 0, UNKNOWN: 1, WARNING: 2, OK: 3 };
+
+/** `text` cut to at most `max` bytes of UTF-8 (never inside a character), marked with … when cut. */
+function cutBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text) <= max) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > max - 3) break;
+    out += ch;
+    bytes += n;
+  }
+  return `${out}…`;
+}
+
+/**
+ * One plugin line within Nagios' limit: the status text, then every channel's perfdata in the
+ * order checked; when that is too long, the most severe channels first (then fewest subscribers,
+ * then name), as many as fit, saying how many were left out.
+ */
 function renderNagios(result: CheckResult): string {
   // Thresholds use the range syntax `N:`, which alerts when the value falls below N.
   const warn = result.warnBelow !== undefined ? `${result.warnBelow}:` : '';
   const crit = `${result.minSubscribers}:`;
-  const perfdata = result.verdicts.map((v) => `${nagiosLabel(v)}=${v.subscribers};${warn};${crit};0;`);
+  const perfdata = (v: ChannelVerdict) => `${nagiosLabel(v)}=${v.subscribers};${warn};${crit};0;`;
+  const channels = result.verdicts.map(perfdata);
   // `U` is the perfdata value for "could not be determined".
-  const patterns = result.patternsUnknown ? 'U' : String(result.patternSubscriptions);
-  perfdata.push(`pattern_subscriptions=${patterns};;;0;`);
-  return `PUBSUB ${nagiosText(result.summary)} | ${perfdata.join(' ')}\n`;
+  const patterns = `pattern_subscriptions=${result.patternsUnknown ? 'U' : String(result.patternSubscriptions)};;;0;`;
+  const text = cutBytes(`PUBSUB ${nagiosText(result.summary)}`, NAGIOS_TEXT_BYTES);
+  const line = (kept: string[], note: string) => `${text}${note} | ${[...kept, patterns].join(' ')}\n`;
+  if (Buffer.byteLength(line(channels, '')) <= NAGIOS_MAX_BYTES) return line(channels, '');
+  const note = (n: number) => ` (perfdata for ${n} of ${channels.length} channels, the most severe first)`;
+  const ordered = [...result.verdicts].sort(
+    (a, b) => SEVERITY_ORDER[a.status] - SEVERITY_ORDER[b.status] || a.subscribers - b.subscribers || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+  const kept: string[] = [];
+  for (const item of ordered.map(perfdata)) {
+    if (Buffer.byteLength(line([...kept, item], note(kept.length + 1))) > NAGIOS_MAX_BYTES) break;
+    kept.push(item);
+  }
+  return line(kept, note(kept.length));
 }
 
 function renderPrometheus(result: CheckResult): string {

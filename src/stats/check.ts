@@ -29,6 +29,8 @@ export interface CheckInput {
   patternsUnknown?: boolean;
   /** `--pattern` globs that matched no current channel. */
   unmatchedPatterns: string[];
+  /** The status a glob that matched nothing gets: every subscriber gone is the outage check exists for. @default 'CRITICAL' */
+  unmatchedStatus?: CheckStatus;
   /** Nodes that could not be read: counts are then only lower bounds. */
   unreachableNodes?: string[];
 }
@@ -132,6 +134,12 @@ function uniqueTargets(targets: CheckTarget[]): CheckTarget[] {
   });
 }
 
+/**
+ * Channels named per group in the one-line summary; the rest are counted. Monitoring systems keep
+ * the first line of a plugin's output (Nagios: at most 8 KB) and the per-channel verdicts carry them all.
+ */
+const SUMMARY_NAMES = 10;
+
 function summaryParts(verdicts: ChannelVerdict[], input: CheckInput): string[] {
   const total = verdicts.length;
   const min = input.minSubscribers;
@@ -142,7 +150,8 @@ function summaryParts(verdicts: ChannelVerdict[], input: CheckInput): string[] {
     // Only the first group says what the count is out of; repeating it makes the line hard to read.
     const count = first ? `${hit.length} of ${plural(total, 'channel')}` : String(hit.length);
     first = false;
-    return `${count} ${label}: ${hit.map(describe).join(', ')}`;
+    const named = hit.slice(0, SUMMARY_NAMES).map(describe).join(', ');
+    return `${count} ${label}: ${named}${hit.length > SUMMARY_NAMES ? ` and ${hit.length - SUMMARY_NAMES} more` : ''}`;
   };
   const below = `below ${plural(min, 'subscriber')}`;
   const parts = [
@@ -169,10 +178,10 @@ export function evaluateCheck(input: CheckInput): CheckResult {
   const notes: string[] = [];
 
   for (const pattern of input.unmatchedPatterns) {
-    statuses.push('WARNING');
+    statuses.push(input.unmatchedStatus ?? 'CRITICAL');
     notes.push(`pattern '${pattern}' matched no channel with subscribers`);
   }
-  if (verdicts.length === 0) {
+  if (verdicts.length === 0 && input.unmatchedPatterns.length === 0) {
     statuses.push('UNKNOWN');
     notes.push('nothing was checked: no channel was given and no pattern matched a channel');
   }

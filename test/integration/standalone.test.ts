@@ -158,9 +158,14 @@ describe('check on a standalone server', () => {
     const doc = JSON.parse(r.stdout);
     const byName = Object.fromEntries(doc.channels.map((c: { name: string; status: string }) => [c.name, c.status]));
     expect(byName).toEqual({ 'jobs:a': 'OK', 'jobs:b': 'WARNING' });
+    // Every subscriber of a pattern gone is the outage check exists for: CRITICAL, unless asked otherwise.
     const none = await runCli(['check', '-u', sb.url, '--pattern', 'nothing:*']);
-    expect(none.code).toBe(3);
-    expect(none.stdout).toMatch(/matched no channel/);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toMatch(/^CRITICAL - .*pattern 'nothing:\*' matched no channel/);
+    for (const [status, code] of [['warning', 1], ['unknown', 3], ['ok', 0]] as const) {
+      const r = await runCli(['check', '-u', sb.url, '--pattern', 'nothing:*', '--unmatched-pattern', status]);
+      expect(r.code).toBe(code);
+    }
   });
 
   it('speaks Nagios and Prometheus', async () => {
@@ -179,6 +184,47 @@ describe('check on a standalone server', () => {
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--channel/);
+    expect(stackTraceLines(r.stderr)).toEqual([]);
+  });
+});
+
+describe('check, as alerting systems read it', () => {
+  it('keeps a Nagios line within 8 KB with 300 channels: summary capped, the most severe perfdata kept, the rest counted', async () => {
+    const names = Array.from({ length: 300 }, (_, i) => `service:${String(i).padStart(3, '0')}:events-of-a-rather-long-name`);
+    await clients.subscribe(primary(), ...names);
+    await expect.poll(async () => (await runCli(['check', '-u', sb.url, '--pattern', 'service:*', '--format', 'json'])).stdout, { timeout: 10_000 }).toMatch(/service:299/);
+    // Two of them are below --warn, none below --min: the WARNING ones must keep their perfdata.
+    const extra = await clients.open(primary(), 'test:subscriber');
+    await extra.subscribe(...names.slice(2));
+    await expect.poll(async () => (await runCli(['check', '-u', sb.url, '-c', names[299]!, '-m', '2'])).code, { timeout: 10_000 }).toBe(0);
+    const r = await runCli(['check', '-u', sb.url, '--pattern', 'service:*', '-m', '1', '-w', '2', '--format', 'nagios']);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')).toHaveLength(2);
+    expect(Buffer.byteLength(r.stdout)).toBeLessThanOrEqual(8192);
+    const [text, perf] = r.stdout.trimEnd().split(' | ');
+    expect(text).toMatch(/^PUBSUB WARNING - 2 of 300 channels below the warning threshold of 2 subscribers: /);
+    expect(text).toMatch(/\(perfdata for \d+ of 300 channels, the most severe first\)$/);
+    const kept = perf!.split(' ');
+    expect(kept[0]).toBe(`'${names[0]}'=1;2:;1:;0;`);
+    expect(kept[1]).toBe(`'${names[1]}'=1;2:;1:;0;`);
+    expect(kept[kept.length - 1]).toBe('pattern_subscriptions=0;;;0;');
+    const told = Number(/perfdata for (\d+) of 300/.exec(text!)?.[1]);
+    expect(kept).toHaveLength(told + 1);
+  });
+
+  it('names ten channels per group in the summary and counts the rest', async () => {
+    const names = Array.from({ length: 25 }, (_, i) => `gone:${i}`);
+    const r = await runCli(['check', '-u', sb.url, ...names.flatMap((n) => ['-c', n])]);
+    expect(r.code).toBe(2);
+    expect(r.stdout.split('\n')[0]).toMatch(/^CRITICAL - 25 of 25 channels below 1 subscriber: gone:0 \(0\), .*gone:9 \(0\) and 15 more$/);
+  });
+
+  it('answers a password with a bad %-escape with UNKNOWN in the chosen format, naming the problem, not the password', async () => {
+    const r = await runCli(['check', '-u', `redis://:s3cr%zzt@127.0.0.1:${primary().port}`, '-c', 'x', '--format', 'nagios']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/^PUBSUB UNKNOWN - --url has a password with a bad %-escape/);
+    expect(r.stderr).not.toMatch(/URI malformed|unexpected/);
+    expect(r.stdout + r.stderr).not.toContain('s3cr');
     expect(stackTraceLines(r.stderr)).toEqual([]);
   });
 });

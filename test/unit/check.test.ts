@@ -110,11 +110,15 @@ describe('evaluateCheck', () => {
     );
   });
 
-  it('warns about a --pattern that matched no channel', () => {
+  it('is CRITICAL for a --pattern that matched no channel (every subscriber gone), or the status asked for', () => {
     const r = evaluateCheck(
       input({ targets: [{ name: 'payments', kind: 'channel', subscribers: 3 }], unmatchedPatterns: ['ship.*'] }),
     );
-    expect(r.status).toBe('WARNING');
+    expect(r.status).toBe('CRITICAL');
+    const asked = evaluateCheck(
+      input({ targets: [{ name: 'payments', kind: 'channel', subscribers: 3 }], unmatchedPatterns: ['ship.*'], unmatchedStatus: 'WARNING' }),
+    );
+    expect(asked.status).toBe('WARNING');
     expect(r.notes).toContain("pattern 'ship.*' matched no channel with subscribers");
     expect(r.summary).toContain("pattern 'ship.*' matched no channel");
   });
@@ -124,8 +128,10 @@ describe('evaluateCheck', () => {
     expect(r.status).toBe('UNKNOWN');
     expect(r.verdicts).toEqual([]);
     expect(r.notes.some((n) => n.startsWith('nothing was checked'))).toBe(true);
+    // A pattern that matched nothing was checked, and found nobody.
     const withPattern = evaluateCheck(input({ targets: [], unmatchedPatterns: ['x*'] }));
-    expect(withPattern.status).toBe('UNKNOWN');
+    expect(withPattern.status).toBe('CRITICAL');
+    expect(withPattern.notes.some((n) => n.startsWith('nothing was checked'))).toBe(false);
   });
 
   it('judges a channel named twice only once, and keeps kinds apart', () => {
