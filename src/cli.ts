@@ -96,8 +96,10 @@ function report(err: unknown, io: Io, module: CommandModule | undefined, raw: Re
   const known = err instanceof PubsubMonError;
   const text = err instanceof Error ? err.message : String(err);
   const message = known ? text : `unexpected error: ${text.split('\n')[0]}`;
-  const detail = known ? '' : io.env.DEBUG ? `\n${err instanceof Error ? err.stack : text}` : ' (set DEBUG=1 for details)';
-  complain(io, escapeText(message) + detail);
+  const debug = !known && Boolean(io.env.DEBUG);
+  complain(io, known || debug ? message : `${message} (set DEBUG=1 for details)`);
+  // The stack keeps its lines; each is escaped, as its first repeats a message that may quote a server.
+  if (debug) io.stderr.write(`${String(err instanceof Error ? err.stack : text).split('\n').map(escapeText).join('\n')}\n`);
   if (module?.failure) {
     const doc = raw ? module.failure.render?.(message, raw) : undefined;
     if (doc !== undefined) io.stdout.write(doc);

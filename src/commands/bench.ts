@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_BENCH, type BenchConfig } from '../stats/bench-config.js';
 import type { BenchProgress } from '../bench/runner.js';
 import { formatCount, formatMicros, formatRate } from '../render/format.js';
+import { escapeText } from '../render/escape.js';
 
 export const BENCH_FLAGS = {
   ...CONNECTION_FLAGS,
@@ -63,10 +64,11 @@ export const benchCommand = defineCommand({
   async run(args, io, signal) {
     const config = benchConfigFrom(args);
     const target = targetFor(args, io);
-    const [{ runBench }, { renderBenchReport }, { benchToJson }, { incompleteExitCode }, { percentileDistribution }, { default: ora }] = await Promise.all([
+    const [{ runBench }, { renderBenchReport }, { benchToJson }, { jsonLine }, { incompleteExitCode }, { percentileDistribution }, { default: ora }] = await Promise.all([
       import('../bench/runner.js'),
       import('../render/bench-report.js'),
       import('../render/json/bench.js'),
+      import('../render/json/line.js'),
       import('../stats/bench-result.js'),
       import('../stats/histogram.js'),
       import('ora'),
@@ -82,7 +84,7 @@ export const benchCommand = defineCommand({
           if (spinner) spinner.text = text;
         },
         onNotice: (text) => {
-          if (spinner) spinner.warn(text).start();
+          if (spinner) spinner.warn(escapeText(text)).start();
           else complain(io, text);
         },
         onProgress: (p) => {
@@ -107,7 +109,7 @@ export const benchCommand = defineCommand({
         }
       }
     }
-    if (args.json) io.stdout.write(`${JSON.stringify(benchToJson(result))}\n`);
+    if (args.json) io.stdout.write(jsonLine(benchToJson(result)));
     else io.stdout.write(renderBenchReport(result, { color, ...(io.stdout.columns ? { width: io.stdout.columns } : {}) }));
     return incompleteExitCode(result.incomplete);
   },

@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { passwordOnCommandLine, targetFromArgs, type ConnectionValues } from '../options.js';
 import type { ConnectionTarget } from '../redis/target.js';
+import { escapeText } from '../render/escape.js';
 
 export interface Io {
   stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
@@ -28,9 +29,9 @@ export function useColor(io: Io, flag: boolean | undefined): boolean {
   return Boolean(io.stdout.isTTY);
 }
 
-/** One line on stderr, prefixed with the tool's name. */
+/** One line on stderr, prefixed with the tool's name; escaped, since it may quote a server or a channel. */
 export function complain(io: Io, message: string): void {
-  io.stderr.write(`pubsub-mon: ${message}\n`);
+  io.stderr.write(`pubsub-mon: ${escapeText(message)}\n`);
 }
 
 /** Resolves when SIGINT or SIGTERM arrives (or `signal` aborts); removes its handlers after. */

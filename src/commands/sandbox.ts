@@ -5,6 +5,7 @@ import { custom, integer, OUTPUT_FLAGS, text } from '../options.js';
 import { parseInteger } from '../values.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { makePalette } from '../render/color.js';
+import { jsonLine } from '../render/json/line.js';
 
 export const SANDBOX_FLAGS = {
   ...OUTPUT_FLAGS,
@@ -46,7 +47,7 @@ export const sandboxCommand = defineCommand({
     try {
       if (args.json) {
         const doc = { mode: sb.mode, url: sb.url, dir: sb.dir, nodes: sb.nodes.map((n, i) => ({ url: sb.urls[i], address: n.address, role: n.role })) };
-        io.stdout.write(`${JSON.stringify(doc)}\n`);
+        io.stdout.write(jsonLine(doc));
       } else {
         io.stdout.write(describeSandbox(sb, useColor(io, args.color)));
       }

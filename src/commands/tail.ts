@@ -107,7 +107,7 @@ export const tailCommand = defineCommand({
     const marker = (text: string, event: TailMarkerJson) => {
       if (args.json) queue.push(markerLine(event));
       else queue.push(`${formatLocalTime(Date.parse(event.ts), { millis: true })}  --- ${escapeText(text)} ---\n`);
-      if (!tty) complain(io, escapeText(text));
+      if (!tty) complain(io, text);
     };
 
     let idleTimer: NodeJS.Timeout | undefined;

@@ -46,11 +46,12 @@ export const watchCommand = defineCommand({
     // Without the sampler there is no rate to sort by: say so rather than sort by nothing.
     if (args.sort === 'rate' && !args.rates) throw new UsageError('--sort rate needs --rates (rates are only measured with it)');
     const target = targetFor(args, io);
-    const [{ Monitor }, { arrangeChannels }, { renderSnapshot }, { snapshotToJson }] = await Promise.all([
+    const [{ Monitor }, { arrangeChannels }, { renderSnapshot }, { snapshotToJson }, { jsonLine }] = await Promise.all([
       import('../redis/monitor.js'),
       import('../stats/arrange.js'),
       import('../render/watch-table.js'),
       import('../render/json/watch.js'),
+      import('../render/json/line.js'),
     ]);
     const color = !args.json && useColor(io, args.color);
     const tty = Boolean(io.stdout.isTTY) && !args.json;
@@ -69,7 +70,7 @@ export const watchCommand = defineCommand({
     };
     const show = (s: Snapshot, title?: string) => {
       const shown = present(s, args.sort, args.limit ?? fittingLimit(io, s.nodes.length));
-      if (args.json) return `${JSON.stringify(snapshotToJson(shown))}\n`;
+      if (args.json) return jsonLine(snapshotToJson(shown));
       return renderSnapshot(shown, { color, showRates: args.rates, ...(io.stdout.columns ? { width: io.stdout.columns } : {}), ...(title ? { title } : {}) });
     };
     try {

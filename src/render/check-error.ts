@@ -2,6 +2,7 @@
 import { EXIT_CODES } from '../stats/check.js';
 import { escapeText } from './escape.js';
 import { checkErrorJson } from './json/check.js';
+import { jsonLine } from './json/line.js';
 
 /** The output formats of check. */
 export type CheckFormat = 'text' | 'json' | 'nagios' | 'prometheus';
@@ -11,9 +12,13 @@ export function nagiosText(s: string): string {
   return escapeText(s).replace(/\|/g, '\\x7c');
 }
 
-/** Label values per the Prometheus text exposition format: only `\`, `"` and newline are escaped. */
+/**
+ * A label value from a server (a channel name): first shown as people see it everywhere else
+ * (escapeText: no control, bidi or invisible character left), then written in the exposition
+ * format, where only `\`, `"` and newline are escaped. The file stays valid and terminal-safe.
+ */
 export function promLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return escapeText(value).replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
 
 export function promFamily(name: string, help: string, samples: string[]): string[] {
@@ -27,7 +32,7 @@ export const STATUS_HELP = '0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN';
 export function renderCheckError(message: string, format: Exclude<CheckFormat, 'text'>): string {
   switch (format) {
     case 'json':
-      return `${JSON.stringify(checkErrorJson(message))}\n`;
+      return jsonLine(checkErrorJson(message));
     case 'nagios':
       return `PUBSUB UNKNOWN - ${nagiosText(message)}\n`;
     case 'prometheus':

@@ -6,6 +6,7 @@ import { escapeText } from './escape.js';
 import { formatCount } from './format.js';
 import { renderTable, type Cell } from './table.js';
 import { checkToJson } from './json/check.js';
+import { jsonLine } from './json/line.js';
 import { nagiosText, promFamily, promLabel, STATUS_HELP, type CheckFormat } from './check-error.js';
 
 
@@ -138,7 +139,7 @@ export function renderCheck(result: CheckResult, format: CheckFormat, opts: Rend
     case 'text':
       return renderText(result, makePalette(opts.color));
     case 'json':
-      return `${JSON.stringify(checkToJson(result))}\n`;
+      return jsonLine(checkToJson(result));
     case 'nagios':
       return renderNagios(result);
     case 'prometheus':

@@ -4,7 +4,9 @@ import { isUtf8 } from 'node:buffer';
 /*
  * Escape conventions, chosen so that every output reads back to exactly one input:
  *   \xNN    one raw byte: an ASCII control (C0 or DEL) or a byte that is not part of valid UTF-8
- *   \uNNNN  one valid but dangerous code point: a C1 control (U+0080-U+009F) or a bidi override
+ *   \uNNNN  one valid but dangerous code point: a C1 control (U+0080-U+009F), a bidi control
+ *           (U+202A-U+202E, U+2066-U+2069), or a character that is invisible or breaks lines without
+ *           looking like it (U+00AD, U+200B-U+200F, U+2028, U+2029, U+FEFF)
  *   \n \r \t  those three controls, because they are common and `\x0a` reads badly
  *   \\      a literal backslash, so that a payload containing the text `\x1b` stays distinguishable
  * C1 controls use `\u` rather than `\x` because `\x9b` already means "the lone byte 0x9b".
@@ -56,16 +58,20 @@ function sequenceLength(buf: Buffer, i: number): number {
 }
 
 /**
- * True when the bytes at `i` encode a C1 control (C2 80-9F) or a bidi override (E2 80 AA-AE,
- * E2 81 A6-A9). Checked on bytes so the fast path can decide without decoding.
+ * True when the bytes at `i` encode a dangerous code point, checked on bytes so the fast path can
+ * decide without decoding: C1 controls (C2 80-9F), the soft hyphen (C2 AD), zero-width characters
+ * and directional marks (E2 80 8B-8F), the line and paragraph separators and bidi embeddings and
+ * overrides (E2 80 A8-AE), bidi isolates (E2 81 A6-A9), and the BOM or zero-width no-break space
+ * (EF BB BF).
  */
 function startsDangerous(buf: Buffer, i: number): boolean {
   const b0 = buf[i];
   const b1 = buf[i + 1] ?? -1;
-  if (b0 === 0xc2) return b1 >= 0x80 && b1 <= 0x9f;
-  if (b0 !== 0xe2) return false;
+  if (b0 === 0xc2) return (b1 >= 0x80 && b1 <= 0x9f) || b1 === 0xad;
   const b2 = buf[i + 2] ?? -1;
-  return (b1 === 0x80 && b2 >= 0xaa && b2 <= 0xae) || (b1 === 0x81 && b2 >= 0xa6 && b2 <= 0xa9);
+  if (b0 === 0xef) return b1 === 0xbb && b2 === 0xbf;
+  if (b0 !== 0xe2) return false;
+  return (b1 === 0x80 && ((b2 >= 0x8b && b2 <= 0x8f) || (b2 >= 0xa8 && b2 <= 0xae))) || (b1 === 0x81 && b2 >= 0xa6 && b2 <= 0xa9);
 }
 
 /** The byte-by-byte walk, for buffers the fast path found something to escape in. */
@@ -124,7 +130,7 @@ export function escapeBytes(buf: Buffer): string {
       if (ASCII_ESCAPES[b] !== undefined) return escapeSlow(buf);
     } else {
       ascii = false;
-      if ((b === 0xc2 || b === 0xe2) && startsDangerous(buf, i)) return escapeSlow(buf);
+      if ((b === 0xc2 || b === 0xe2 || b === 0xef) && startsDangerous(buf, i)) return escapeSlow(buf);
     }
   }
   // latin1 is the cheapest decoder and is exact for ASCII.
@@ -132,8 +138,8 @@ export function escapeBytes(buf: Buffer): string {
   return isUtf8(buf) ? buf.toString('utf8') : escapeSlow(buf);
 }
 
-/** DEL, C1 and bidi overrides: the characters JSON.stringify leaves raw that a terminal must not see. */
-const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/** DEL, C1, bidi and invisible characters: those JSON.stringify leaves raw that a terminal must not see. */
+const JSON_UNSAFE = /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
 
 /**
  * Makes JSON text terminal-safe without changing what it means: DEL, C1 and bidi characters can only

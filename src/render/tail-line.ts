@@ -164,7 +164,7 @@ export class TemplateError extends Error {}
 
 function unknownToken(token: string): TemplateError {
   const valid = FORMAT_TOKENS.map((t) => t.token).join(' ');
-  return new TemplateError(`unknown format token '${escapeText(token)}'; valid tokens: ${valid}`);
+  return new TemplateError(`unknown format token '${token}'; valid tokens: ${valid}`);
 }
 
 /**

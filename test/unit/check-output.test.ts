@@ -122,10 +122,14 @@ describe('prometheus', () => {
     expect(lines).toContain('pubsub_mon_pattern_subscriptions 4');
   });
 
-  it('escapes backslash, double quote and newline in label values', () => {
+  it('writes label values as shown everywhere else (escaped), then escaped for the exposition format', () => {
+    // The name is a\b"c<newline>d: shown as a\\b"c\nd, whose backslashes and quote the format escapes again.
     const r = result({ targets: [{ name: 'a\\b"c\nd', kind: 'channel', subscribers: 1 }] });
     const out = renderCheck(r, 'prometheus', plain);
-    expect(out).toContain('pubsub_mon_channel_subscribers{channel="a\\\\b\\"c\\nd",kind="channel"} 1');
+    expect(out).toContain('pubsub_mon_channel_subscribers{channel="a\\\\\\\\b\\"c\\\\nd",kind="channel"} 1');
+    const hostile = renderCheck(result({ targets: [{ name: 'x\u001b]2;t\u0007\u202e', kind: 'channel', subscribers: 1 }] }), 'prometheus', plain);
+    expect(hostile).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(hostile).toContain('channel="x\\\\x1b]2;t\\\\x07\\\\u202e"');
   });
 
   it('reports an unreadable pattern count as NaN and still gives the overall status with no channels', () => {

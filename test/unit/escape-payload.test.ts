@@ -45,7 +45,16 @@ describe('escapeBytes', () => {
     const all = '\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069';
     expect(escapeBytes(utf8(all))).toBe('\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069');
     // Neighbours of those ranges are ordinary punctuation and stay as they are.
-    expect(escapeBytes(utf8('\u2029\u202f\u2065\u206a…'))).toBe('\u2029\u202f\u2065\u206a…');
+    expect(escapeBytes(utf8('\u2030\u202f\u2065\u206a…'))).toBe('\u2030\u202f\u2065\u206a…');
+  });
+
+  it('escapes what is invisible or breaks lines unseen: soft hyphen, zero-width, marks, separators, BOM', () => {
+    const all = '\u00ad\u200b\u200c\u200d\u200e\u200f\u2028\u2029\ufeff';
+    expect(escapeBytes(utf8(`a${all}b`))).toBe('a\\u00ad\\u200b\\u200c\\u200d\\u200e\\u200f\\u2028\\u2029\\ufeffb');
+    expect(terminalSafeJson(JSON.stringify(all))).toBe('"\\u00ad\\u200b\\u200c\\u200d\\u200e\\u200f\\u2028\\u2029\\ufeff"');
+    expect(JSON.parse(terminalSafeJson(JSON.stringify(all)))).toBe(all);
+    // Their neighbours are ordinary characters.
+    expect(escapeBytes(utf8('\u00ac\u00ae\u200a\u2010\u2027\ufefe'))).toBe('\u00ac\u00ae\u200a\u2010\u2027\ufefe');
   });
 
   it('escapes every byte that is not part of valid UTF-8', () => {

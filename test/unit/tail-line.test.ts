@@ -268,7 +268,7 @@ describe('compileFormat', () => {
     expect(() => compileFormat('%s %x')).toThrow(TemplateError);
     expect(() => compileFormat('%s %x')).toThrow(/'%x'.*%t %T %c %p %k %n %s %S %e %%/);
     expect(() => compileFormat('trailing %')).toThrow(/'%'/);
-    expect(() => compileFormat('a\\qb')).toThrow(/'\\\\q'/);
+    expect(() => compileFormat('a\\qb')).toThrow(/'\\q'/);
     expect(() => compileFormat('%o')).toThrow(TemplateError);
   });
 
