@@ -5,7 +5,7 @@ import type { DiscoveredTopology, TopologyNode } from '../stats/topology.js';
 import { slotOwners, versionAtLeast } from '../stats/topology.js';
 import { openNode } from './connect.js';
 import { describeRedisError, rethrowIfBug } from './errors.js';
-import { discoverTopology } from './discover.js';
+import { discoverTopology, infoAsker, type InfoAsker } from './discover.js';
 import { readNode } from './node-reading.js';
 import { buildNodeRow, mergeChannels, totalPublishRate, type ChannelRow, type NodeReading, type NodeRow, type Snapshot } from '../stats/snapshot.js';
 import type { OwnSubscriptions } from '../stats/own-subscriptions.js';
@@ -82,7 +82,7 @@ export class Monitor {
     const seedAddress = { host: target.host, port: target.port };
     const seed = await openNode(target, seedAddress, options.role, { reconnect: Boolean(options.reconnect) });
     try {
-      const topology = await discoverTopology(seed, seedAddress, target.forceCluster);
+      const topology = await discoverTopology(seed, seedAddress, { forceCluster: target.forceCluster, ask: infoAsker(target, options.role) });
       return new Monitor(target, options, seed, topology);
     } catch (err) {
       seed.disconnect();
@@ -140,6 +140,14 @@ export class Monitor {
     return s.client;
   }
 
+  /** Asks other nodes through the connections already open to them, else through a passing one. */
+  private asker(): InfoAsker {
+    return infoAsker(this.target, this.opts.role, (node) => {
+      const client = this.states.get(`${node.host}:${node.port}`)?.client;
+      return client?.status === 'ready' ? client : undefined;
+    });
+  }
+
   /** Asks any reachable node for the topology again; keeps the old one if none answers. */
   private async rediscover(): Promise<void> {
     const candidates = [...this.topology.nodes].sort((a, b) => Number(this.states.get(b.id)?.client?.status === 'ready') - Number(this.states.get(a.id)?.client?.status === 'ready'));
@@ -147,7 +155,7 @@ export class Monitor {
       const s = this.states.get(node.id);
       if (s?.client?.status !== 'ready') continue;
       try {
-        this.topology = await discoverTopology(s.client, node, false);
+        this.topology = await discoverTopology(s.client, node, { ask: this.asker() });
         this.discoveredAt = this.clock();
         for (const id of [...this.states.keys()]) {
           if (!this.topology.nodes.some((n) => n.id === id)) {
@@ -222,7 +230,7 @@ export class Monitor {
       }),
     );
 
-    const warnings: string[] = [];
+    const warnings: string[] = [...topology.warnings];
     const nodes: NodeRow[] = topology.nodes.map((node) => {
       const s = this.state(node.id);
       const reading = readings.get(node.id);

@@ -6,7 +6,7 @@ import { slotOwners, versionAtLeast, type DiscoveredTopology, type TopologyNode 
 import { hashSlot } from '../stats/hash-slot.js';
 import { openNode } from '../redis/connect.js';
 import { describeRedisError, rethrowIfBug } from '../redis/errors.js';
-import { discoverTopology } from '../redis/discover.js';
+import { discoverTopology, infoAsker } from '../redis/discover.js';
 import { listChannels } from '../redis/queries.js';
 import { RawSubscriber, type MessageHandler } from '../redis/raw-subscriber.js';
 import { UsageError } from '../errors.js';
@@ -88,7 +88,7 @@ export class Tailer {
     const seedAddress = { host: this.target.host, port: this.target.port };
     this.control = await openNode(this.target, seedAddress, 'tail-control', { reconnect: true });
     this.control.on('error', () => undefined);
-    this.topology = await discoverTopology(this.control, seedAddress, this.target.forceCluster);
+    this.topology = await discoverTopology(this.control, seedAddress, { forceCluster: this.target.forceCluster, ask: infoAsker(this.target, 'tail-control') });
     const sharded = versionAtLeast(this.topology.version, 7);
     if (!sharded && (this.subs.shardChannels.length > 0 || this.subs.allShards)) {
       throw new UsageError(`sharded pub/sub needs Redis 7.0 or newer; ${seedAddress.host}:${seedAddress.port} runs ${this.topology.version}`);
@@ -197,7 +197,7 @@ export class Tailer {
 
   private async refreshTopology(): Promise<void> {
     try {
-      this.topology = await discoverTopology(this.control, { host: this.target.host, port: this.target.port });
+      this.topology = await discoverTopology(this.control, { host: this.target.host, port: this.target.port }, { ask: infoAsker(this.target, 'tail-control') });
     } catch (err) {
       rethrowIfBug(err);
       // keep the last known layout; the control connection reconnects by itself
