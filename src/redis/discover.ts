@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import { UsageError } from '../errors.js';
 import { standaloneNode, versionAtLeast, type DiscoveredTopology, type TopologyNode } from '../stats/topology.js';
-import { parseReplicas } from '../stats/info.js';
+import { parseReplicas, type ReplicaEntry } from '../stats/info.js';
 import { readClusterNodes, readInfo } from './queries.js';
 import { describeRedisError } from './errors.js';
 import { openNode, type NodeAddress } from './connect.js';
@@ -109,13 +109,16 @@ async function discoverStandalone(seedInfo: Record<string, string>, version: str
     return node;
   };
   // Breadth first: the primary's replicas, then theirs (a replica of a replica lists only on its own primary).
-  let level = primaryInfo ? parseReplicas(primaryInfo).flatMap((r) => add(r.host, r.port) ?? []) : [];
+  // Each level in address order, so the node table keeps its rows in place from one refresh to the next.
+  const ordered = (entries: ReplicaEntry[]) => [...entries].sort((a, b) => a.host.localeCompare(b.host) || a.port - b.port);
+  let level = primaryInfo ? ordered(parseReplicas(primaryInfo)).flatMap((r) => add(r.host, r.port) ?? []) : [];
   if (!primaryInfo) add(seedAddress.host, seedAddress.port);
   for (let depth = 0; depth < MAX_CHAIN && level.length > 0; depth++) {
     const next: TopologyNode[] = [];
-    for (const replica of level) {
-      const info = await infoOf(replica);
-      for (const r of info ? parseReplicas(info) : []) {
+    // Asked together: a replica that hangs costs the deadline once, not once per replica.
+    const infos = await Promise.all(level.map((replica) => infoOf(replica)));
+    for (const info of infos) {
+      for (const r of info ? ordered(parseReplicas(info)) : []) {
         const added = add(r.host, r.port);
         if (added) next.push(added);
       }
