@@ -61,7 +61,8 @@ export const checkCommand = defineCommand({
       import('../stats/check.js'),
       import('../render/check-output.js'),
     ]);
-    const monitor = await Monitor.open(target, { role: 'check', health: false });
+    // Keyspace channels are read too: one named outright is judged (selectTargets leaves them out of broad globs).
+    const monitor = await Monitor.open(target, { role: 'check', health: false, includeKeyspace: true });
     const snapshot = await monitor.snapshot().finally(() => monitor.close());
     const { targets, unmatched } = selectTargets(snapshot, args.channel, args.shardChannel, args.pattern);
     const down = snapshot.nodes.filter((n) => !n.up && !n.replaced);
@@ -71,6 +72,7 @@ export const checkCommand = defineCommand({
       ...(args.warn !== undefined ? { warnBelow: args.warn } : {}),
       patternSubscriptions: snapshot.nodes.reduce((sum, n) => sum + (n.numpat ?? 0), 0),
       patternsUnknown: down.length > 0,
+      patternsEstimated: snapshot.nodes.some((n) => n.numpatEstimated === true),
       unmatchedPatterns: unmatched,
       unmatchedStatus: UNMATCHED_STATUS[args.unmatchedPattern],
       unreachableNodes: down.map((n) => `${n.address} (${n.error ?? 'down'})`),

@@ -10,7 +10,7 @@ import { describeRedisError, rethrowIfBug } from './errors.js';
 import { discoverTopology, type InfoAsker } from './discover.js';
 import { readInfo } from './queries.js';
 import { readNode } from './node-reading.js';
-import { buildNodeRow, mergeChannels, totalPublishRate, type ChannelRow, type NodeReading, type NodeRow, type Snapshot } from '../stats/snapshot.js';
+import { attributionWarnings, buildNodeRow, isKeyspaceChannel, mergeChannels, totalPublishRate, type ChannelRow, type NodeReading, type NodeRow, type Snapshot } from '../stats/snapshot.js';
 import type { OwnSubscriptions } from '../stats/own-subscriptions.js';
 import { commandCalls, infoNumber, parseCommandStats } from '../stats/info.js';
 import { RateSampler } from './sampler.js';
@@ -258,18 +258,17 @@ export class Monitor {
   private ownSubscriptions(): OwnSubscriptions {
     const connections = new Map<string, { total: number; pubsub: number }>();
     for (const [id, s] of this.states) if (s.client?.status === 'ready') connections.set(id, { total: 1, pubsub: 0 });
-    const patternNodes = new Set<string>();
+    const patterns = new Map<string, number>();
     let shardChannels = new Map<string, Set<string>>();
     if (this.sampler) {
       for (const [id, n] of this.sampler.connectionCounts()) {
         const c = connections.get(id) ?? { total: 0, pubsub: 0 };
         connections.set(id, { total: c.total + n, pubsub: c.pubsub + n });
       }
-      const p = this.sampler.patternNodeId;
-      if (p) patternNodes.add(p);
+      for (const id of this.sampler.patternNodeIds()) patterns.set(id, (patterns.get(id) ?? 0) + 1);
       shardChannels = this.sampler.shardChannels();
     }
-    return { patternNodes, shardChannels, channels: new Map(), connections };
+    return { patterns, shardChannels, connections };
   }
 
   /** Reads every node in parallel and folds the answers into one snapshot. */
@@ -337,7 +336,7 @@ export class Monitor {
       if (reading) {
         s.lastUsed = true;
         if (s.disconnectionsLast !== undefined) counters.obufDisconnections = s.disconnectionsSeen;
-        if (reading.clientsError) warnings.push(`${node.address}: pub/sub clients and output buffers unknown (${reading.clientsError})`);
+        if (reading.clientsError) warnings.push(`${node.address}: CLIENT LIST refused (${reading.clientsError}): pub/sub clients and output buffers unknown, patterns taken from NUMPAT, and other pubsub-mon processes' shard subscriptions counted`);
         if (s.limitsError) warnings.push(`${node.address}: output-buffer limit unknown (${s.limitsError})`);
       }
       return buildNodeRow(node, topology.mode, reading, errors.get(node.id), own, counters);
@@ -349,6 +348,7 @@ export class Monitor {
     }
     if (!sharded) warnings.push(`sharded pub/sub needs Redis 7.0+ (this server is ${this.topology.version || 'older'}): shard channels not shown`);
 
+    warnings.push(...attributionWarnings(topology, readings));
     let channels = mergeChannels(topology, readings, own);
     if (this.sampler) {
       channels = this.applyRates(channels, warnings);
@@ -375,14 +375,15 @@ export class Monitor {
     const counts = this.sampler!.take();
     const perSec = (n: number | undefined, windowMs: number | undefined) => (windowMs === undefined ? undefined : ((n ?? 0) * 1000) / windowMs);
     for (const row of rows) {
-      const rate = row.kind === 'shard' ? perSec(counts.shard.get(row.name), counts.shardWindowMs(row.name)) : perSec(counts.channel.get(row.name), counts.classicWindowMs);
+      const classicWindow = isKeyspaceChannel(row.name) ? counts.keyspaceWindowMs : counts.classicWindowMs;
+      const rate = row.kind === 'shard' ? perSec(counts.shard.get(row.name), counts.shardWindowMs(row.name)) : perSec(counts.channel.get(row.name), classicWindow);
       if (rate !== undefined) row.rate = rate;
     }
     const known = new Set(rows.filter((r) => r.kind === 'channel').map((r) => r.name));
     for (const [name, n] of counts.channel) {
       if (known.has(name)) continue;
       if (this.opts.pattern && !globMatch(this.opts.pattern, name)) continue;
-      const rate = perSec(n, counts.classicWindowMs);
+      const rate = perSec(n, isKeyspaceChannel(name) ? counts.keyspaceWindowMs : counts.classicWindowMs);
       rows.push({ name, kind: 'channel', subscribers: 0, ...(rate !== undefined ? { rate } : {}) });
     }
     if (this.sampler!.problem) warnings.push(`message rates incomplete: ${this.sampler!.problem}`);
@@ -394,6 +395,8 @@ export class Monitor {
     const live = topology.nodes.filter((n) => !errors.has(n.id));
     // Prefer a replica: the sampler's traffic then stays off the primaries.
     await this.sampler!.ensurePattern([...live.filter((n) => n.role === 'replica'), ...live.filter((n) => n.role === 'primary')]);
+    // Keyspace notifications are emitted where keys are written: on every primary, each its own.
+    await this.sampler!.ensureKeyspace(live.filter((n) => n.role === 'primary'));
     const wanted = new Map<string, { node: TopologyNode; channels: Set<string> }>();
     const ownerOf = topology.mode === 'cluster' ? slotOwners(topology) : undefined;
     const primary = topology.nodes.find((n) => n.role === 'primary');

@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import { isKeyspaceChannel, type NodeReading } from '../stats/snapshot.js';
 import { describeRedisError } from './errors.js';
-import { countPatterns, countSubscribers, listChannels, readInfo, readPubsubClients, readPubsubLimit } from './queries.js';
+import { countPatterns, countSubscribers, listChannels, readAllClients, readInfo, readPubsubClients, readPubsubLimit } from './queries.js';
 
 export interface ReadOptions {
   /** Server-side glob for PUBSUB CHANNELS / SHARDCHANNELS. */
@@ -29,7 +29,7 @@ export async function readNode(client: Redis, address: string, options: ReadOpti
     const [channels, shardChannels, health] = await Promise.all([
       countSubscribers(client, 'NUMSUB', classicNames),
       shardNames ? countSubscribers(client, 'SHARDNUMSUB', shardNames) : Promise.resolve(undefined),
-      options.health || options.limits ? readHealth(client, options) : Promise.resolve({}),
+      readHealth(client, options),
     ]);
     const reading: NodeReading = { channels, numpat, ...health };
     if (shardChannels) reading.shardChannels = shardChannels;
@@ -39,21 +39,26 @@ export async function readNode(client: Redis, address: string, options: ReadOpti
   }
 }
 
-/** INFO, CLIENT LIST and CONFIG: each may be refused on its own (ACL, managed services) without failing the rest. */
+/** INFO, CLIENT LIST and CONFIG: each but INFO may be refused on its own (ACL, managed services) without failing the rest. */
 async function readHealth(client: Redis, options: ReadOptions): Promise<Partial<NodeReading>> {
   const out: Partial<NodeReading> = {};
   const skipped = Promise.resolve(undefined);
+  // The node table counts every client (CLIENTS); without it the pub/sub ones are enough to tell
+  // pubsub-mon's patterns and shard subscriptions from everyone else's.
   const [info, stats, clients, limit] = await Promise.allSettled([
     options.health ? readInfo(client) : skipped,
     options.health ? readInfo(client, 'commandstats') : skipped,
-    options.health ? readPubsubClients(client) : skipped,
+    options.health ? readAllClients(client) : readPubsubClients(client),
     options.limits ? readPubsubLimit(client) : skipped,
   ]);
   if (options.health) {
     if (info.status === 'rejected') throw info.reason;
     out.info = { ...info.value, ...(stats.status === 'fulfilled' ? stats.value : {}) };
-    if (clients.status === 'rejected') out.clientsError = firstLine(clients.reason);
-    else if (clients.value) out.clients = clients.value;
+  }
+  if (clients.status === 'rejected') out.clientsError = firstLine(clients.reason);
+  else if (clients.value) {
+    out.clients = clients.value;
+    if (options.health) out.clientsAll = true;
   }
   if (options.limits) {
     if (limit.status === 'rejected') out.limitsError = firstLine(limit.reason);

@@ -63,6 +63,12 @@ export async function readInfo(client: Redis, section?: string): Promise<Record<
   return parseInfo(section ? await client.info(section) : await client.info());
 }
 
+/** CLIENT LIST: every connection of this node (watch's CLIENTS leaves out pubsub-mon's by name). */
+export async function readAllClients(client: Redis): Promise<ClientInfo[]> {
+  asked(client, ['CLIENT', 'LIST']);
+  return parseClientList(String(await client.call('CLIENT', 'LIST')));
+}
+
 /** CLIENT LIST TYPE pubsub: every pub/sub connection of this node. */
 export async function readPubsubClients(client: Redis): Promise<ClientInfo[]> {
   asked(client, ['CLIENT', 'LIST', 'TYPE', 'pubsub']);

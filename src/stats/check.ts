@@ -1,7 +1,7 @@
 // Pure evaluation behind `pubsub-mon check`: one verdict per channel and one Nagios-style status.
 import { plural } from './plural.js';
 import { globMatch } from './glob.js';
-import type { Snapshot } from './snapshot.js';
+import { isKeyspaceChannel, type Snapshot } from './snapshot.js';
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 
@@ -27,6 +27,8 @@ export interface CheckInput {
   patternSubscriptions: number;
   /** True when NUMPAT could not be read on every node, so `patternSubscriptions` may be short. */
   patternsUnknown?: boolean;
+  /** True when some node refused CLIENT LIST: its patterns came from NUMPAT, other pubsub-mon processes' included. */
+  patternsEstimated?: boolean;
   /** `--pattern` globs that matched no current channel. */
   unmatchedPatterns: string[];
   /** The status a glob that matched nothing gets: every subscriber gone is the outage check exists for. @default 'CRITICAL' */
@@ -195,6 +197,9 @@ export function evaluateCheck(input: CheckInput): CheckResult {
   }
   for (const node of input.unreachableNodes ?? []) notes.push(`node ${node} could not be read: counts leave out its subscribers`);
   for (const node of input.replacedNodes ?? []) notes.push(`node ${node} is marked failed by the cluster and a replica took over its slots: not counted`);
+  if (input.patternsEstimated === true) {
+    notes.push('pattern subscriptions counted with NUMPAT where CLIENT LIST was refused: other pubsub-mon processes\' patterns may be among them');
+  }
   if (input.patternsUnknown === true) {
     notes.push('pattern subscriptions (PUBSUB NUMPAT) could not be read on every node');
   }
@@ -212,7 +217,11 @@ export function evaluateCheck(input: CheckInput): CheckResult {
   };
 }
 
-/** The channels to judge: named ones (0 when absent) and every current channel a --pattern matches. */
+/**
+ * The channels to judge: named ones (0 when absent) and every current channel a --pattern matches.
+ * A channel named outright is judged whatever it is; a glob picks keyspace-notification channels
+ * only when it asks for them (it starts with `__key`).
+ */
 export function selectTargets(s: Snapshot, channels: string[], shardChannels: string[], patterns: string[]): { targets: CheckTarget[]; unmatched: string[] } {
   const targets: CheckTarget[] = [];
   const find = (name: string, kind: 'channel' | 'shard') => s.channels.find((r) => r.name === name && r.kind === kind)?.subscribers ?? 0;
@@ -220,7 +229,8 @@ export function selectTargets(s: Snapshot, channels: string[], shardChannels: st
   for (const name of shardChannels) targets.push({ name, kind: 'shard', subscribers: find(name, 'shard') });
   const unmatched: string[] = [];
   for (const glob of patterns) {
-    const hits = s.channels.filter((r) => globMatch(glob, r.name));
+    const keyspace = glob.startsWith('__key');
+    const hits = s.channels.filter((r) => globMatch(glob, r.name) && (keyspace || !isKeyspaceChannel(r.name)));
     if (hits.length === 0) unmatched.push(glob);
     for (const r of hits) {
       if (!targets.some((t) => t.name === r.name && t.kind === r.kind)) targets.push({ name: r.name, kind: r.kind, subscribers: r.subscribers, matchedBy: glob });

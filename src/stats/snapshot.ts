@@ -5,7 +5,8 @@ import { hashSlot } from './hash-slot.js';
 import type { ClientInfo } from './client-list.js';
 import type { OutputBufferLimit } from './output-buffer-limit.js';
 import { infoNumber } from './info.js';
-import { CLIENT_NAME_PREFIX, isOwnClient, NO_OWN_SUBSCRIPTIONS, ownHas, SAMPLER_ROLE, type OwnSubscriptions } from './own-subscriptions.js';
+import { isBenchChannel, isObserver, NO_OWN_SUBSCRIPTIONS, observerShardCounts, type OwnSubscriptions } from './own-subscriptions.js';
+import { isPubsubClient } from './client-list.js';
 
 /** What one node answered in one round of reads; built by redis/node-reading.ts. */
 export interface NodeReading {
@@ -15,8 +16,10 @@ export interface NodeReading {
   shardChannels?: Map<string, number>;
   numpat: number;
   info?: Record<string, string>;
-  /** CLIENT LIST TYPE pubsub; undefined with `clientsError` when the server refused it. */
+  /** CLIENT LIST (every client when `clientsAll`, else TYPE pubsub); undefined with `clientsError` when the server refused it. */
   clients?: ClientInfo[];
+  /** `clients` lists every connection, not only pub/sub ones. */
+  clientsAll?: boolean;
   clientsError?: string;
   pubsubLimit?: OutputBufferLimit;
   limitsError?: string;
@@ -33,6 +36,8 @@ export interface ChannelRow {
   shard?: string;
   /** Messages per second seen by the sampler; undefined when rates are off or not yet known. */
   rate?: number;
+  /** A channel of pubsub-mon's own (a bench run's): its subscribers are real, and marked as pubsub-mon's. */
+  pubsubMon?: 'bench';
 }
 
 /** One node's health, as shown in the node table. `undefined` means the server does not report it. */
@@ -48,8 +53,10 @@ export interface NodeRow {
   clients?: number;
   /** Pub/sub clients, minus pubsub-mon's own connections. */
   pubsubClients?: number;
-  /** PUBSUB NUMPAT minus the sampler's pattern. */
+  /** Pattern subscriptions of clients other than pubsub-mon's (psub from CLIENT LIST), or NUMPAT less this process's own when CLIENT LIST was refused. */
   numpat?: number;
+  /** `numpat` came from NUMPAT: other pubsub-mon processes' patterns may be in it. */
+  numpatEstimated?: boolean;
   opsPerSec?: number;
   /** Calls of PUBLISH plus SPUBLISH per second on this node, from commandstats deltas. */
   publishPerSec?: number;
@@ -85,10 +92,12 @@ export function isKeyspaceChannel(name: string): boolean {
 }
 
 /**
- * Classic channels: NUMSUB summed over every node read (PUBLISH reaches all of them, replicas too).
- * Shard channels: SHARDNUMSUB summed over the nodes of the shard that owns the channel's slot (on a
- * cluster) or over every node (standalone, where SPUBLISH replicates). Rows left with no subscriber
- * but pubsub-mon's own are dropped.
+ * Classic channels: NUMSUB summed over every node read (PUBLISH reaches all of them, replicas too);
+ * pubsub-mon's observers never SUBSCRIBE, so nothing is taken off. Shard channels: SHARDNUMSUB
+ * summed over the nodes of the shard that owns the channel's slot (on a cluster) or over every node
+ * (standalone, where SPUBLISH replicates), less the observer connections each node's CLIENT LIST
+ * names as holding it, from whichever pubsub-mon process (this one's alone when CLIENT LIST was
+ * refused). Rows left with no subscriber are dropped.
  */
 export function mergeChannels(topology: Topology, readings: ReadonlyMap<string, NodeReading>, own: OwnSubscriptions = NO_OWN_SUBSCRIPTIONS): ChannelRow[] {
   const classic = new Map<string, number>();
@@ -97,10 +106,9 @@ export function mergeChannels(topology: Topology, readings: ReadonlyMap<string, 
   for (const node of topology.nodes) {
     const reading = readings.get(node.id);
     if (!reading) continue;
-    for (const [name, count] of reading.channels) {
-      const n = count - (ownHas(own.channels, node.id, name) ? 1 : 0);
-      classic.set(name, (classic.get(name) ?? 0) + Math.max(0, n));
-    }
+    for (const [name, count] of reading.channels) classic.set(name, (classic.get(name) ?? 0) + count);
+    const observers = reading.clients ? observerShardCounts(reading.clients).counts : undefined;
+    const observed = (name: string) => (observers ? (observers.get(name) ?? 0) : own.shardChannels.get(node.id)?.has(name) ? 1 : 0);
     for (const [name, count] of reading.shardChannels ?? []) {
       let row = shard.get(name);
       if (!row) {
@@ -117,21 +125,39 @@ export function mergeChannels(topology: Topology, readings: ReadonlyMap<string, 
         const owner = ownerOf(row.slot!);
         if (owner && owner.id !== node.shardId) continue;
       }
-      row.subscribers += Math.max(0, count - (ownHas(own.shardChannels, node.id, name) ? 1 : 0));
+      row.subscribers += Math.max(0, count - observed(name));
     }
   }
   const rows: ChannelRow[] = [];
   for (const [name, subscribers] of classic) if (subscribers > 0) rows.push({ name, kind: 'channel', subscribers });
   for (const row of shard.values()) if (row.subscribers > 0) rows.push(row);
+  for (const row of rows) if (isBenchChannel(row.name)) row.pubsubMon = 'bench';
   return rows;
 }
 
-/** NUMPAT without the sampler's own pattern (held by this process, or by another pubsub-mon watch). */
-export function adjustedNumpat(node: TopologyNode, reading: NodeReading, own: OwnSubscriptions): number {
-  const samplerHere =
-    own.patternNodes.has(node.id) ||
-    (reading.clients ?? []).some((c) => c.name === CLIENT_NAME_PREFIX + SAMPLER_ROLE && (c.psub ?? 0) > 0);
-  return Math.max(0, reading.numpat - (samplerHere ? 1 : 0));
+/** What a snapshot must say about how pubsub-mon's own subscriptions were told apart on each node. */
+export function attributionWarnings(topology: Topology, readings: ReadonlyMap<string, NodeReading>): string[] {
+  const warnings: string[] = [];
+  for (const node of topology.nodes) {
+    const reading = readings.get(node.id);
+    if (!reading?.clients) continue;
+    const { uncertain } = observerShardCounts(reading.clients);
+    if (uncertain.size > 0) warnings.push(`${node.address}: a pubsub-mon connection lost some of its shard subscriptions; counts of ${[...uncertain].slice(0, 3).join(', ')}${uncertain.size > 3 ? ', ...' : ''} may include it until it is replaced`);
+  }
+  return warnings;
+}
+
+/**
+ * Pattern subscriptions of everyone but pubsub-mon's observers on one node: the sum of `psub` in
+ * CLIENT LIST. Without CLIENT LIST only NUMPAT is left, less this process's own patterns (unique
+ * patterns since Redis 6.2, so the figure is an estimate either way).
+ */
+export function otherPatterns(node: TopologyNode, reading: NodeReading, own: OwnSubscriptions): { count: number; estimated: boolean } {
+  if (reading.clients) {
+    const count = reading.clients.filter((c) => !isObserver(c)).reduce((sum, c) => sum + (c.psub ?? 0), 0);
+    return { count, estimated: false };
+  }
+  return { count: Math.max(0, reading.numpat - (own.patterns.get(node.id) ?? 0)), estimated: true };
 }
 
 export interface NodeCounters {
@@ -157,20 +183,24 @@ export function buildNodeRow(
   const mine = own.connections.get(node.id) ?? { total: 0, pubsub: 0 };
   const version = info.valkey_version ? `valkey ${info.valkey_version}` : info.redis_version;
   if (version) row.version = version;
-  const clients = infoNumber(info, 'connected_clients');
-  if (clients !== undefined) row.clients = Math.max(0, clients - mine.total);
+  const connected = infoNumber(info, 'connected_clients');
   if (reading.clients) {
-    const others = reading.clients.filter((c) => !isOwnClient(c));
-    // A user without CLIENT SETNAME rights leaves our connections unnamed: take them out by number.
-    const namedOwn = reading.clients.length - others.length;
-    const unnamedOwn = namedOwn === 0 ? mine.pubsub : 0;
-    row.pubsubClients = Math.max(0, others.length - unnamedOwn);
-    row.maxSubscriberOmem = others.reduce((max, c) => Math.max(max, c.omem ?? 0), 0);
+    const observers = reading.clients.filter(isObserver).length;
+    // A user without CLIENT SETNAME rights leaves our connections unnamed: take this process's out by number.
+    const unnamed = observers === 0 ? mine : { total: 0, pubsub: 0 };
+    const subscribers = reading.clients.filter((c) => !isObserver(c) && isPubsubClient(c));
+    row.pubsubClients = Math.max(0, subscribers.length - unnamed.pubsub);
+    row.maxSubscriberOmem = subscribers.reduce((max, c) => Math.max(max, c.omem ?? 0), 0);
+    if (reading.clientsAll) row.clients = Math.max(0, reading.clients.length - observers - unnamed.total);
+    else if (connected !== undefined) row.clients = Math.max(0, connected - observers - unnamed.total);
   } else {
+    if (connected !== undefined) row.clients = Math.max(0, connected - mine.total);
     const total = infoNumber(info, 'pubsub_clients');
     if (total !== undefined) row.pubsubClients = Math.max(0, total - mine.pubsub);
   }
-  row.numpat = adjustedNumpat(node, reading, own);
+  const patterns = otherPatterns(node, reading, own);
+  row.numpat = patterns.count;
+  if (patterns.estimated) row.numpatEstimated = true;
   const ops = infoNumber(info, 'instantaneous_ops_per_sec');
   if (ops !== undefined) row.opsPerSec = ops;
   if (counters.publishPerSec !== undefined) row.publishPerSec = counters.publishPerSec;

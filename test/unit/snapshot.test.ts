@@ -1,14 +1,15 @@
 // Unit tests for folding per-node PUBSUB readings into deployment-wide channel and node rows.
 import { describe, it, expect } from 'vitest';
 import {
-  adjustedNumpat,
+  attributionWarnings,
+  otherPatterns,
   buildNodeRow,
   mergeChannels,
   totalPublishRate,
   type NodeReading,
   type NodeRow,
 } from '../../src/stats/snapshot.js';
-import { NO_OWN_SUBSCRIPTIONS, type OwnSubscriptions } from '../../src/stats/own-subscriptions.js';
+import { clientName, NO_OWN_SUBSCRIPTIONS, shardRole, type OwnSubscriptions } from '../../src/stats/own-subscriptions.js';
 import { slotOwners, type Topology, type TopologyNode } from '../../src/stats/topology.js';
 import { hashSlot } from '../../src/stats/hash-slot.js';
 import type { ClientInfo } from '../../src/stats/client-list.js';
@@ -133,25 +134,20 @@ describe('mergeChannels: classic channels', () => {
     expect(rows).toEqual([{ name: 'orders', kind: 'channel', subscribers: 2 }]);
   });
 
-  it('subtracts this process\'s own subscription on the node that holds it and drops rows left at 0', () => {
+  it('takes nothing off classic counts: pubsub-mon never SUBSCRIBEs a classic channel', () => {
     const rows = mergeChannels(
       CLUSTER,
-      readings({
-        p1: { channels: new Map([['mine', 1], ['shared', 2]]) },
-        r2: { channels: new Map([['shared', 1]]) },
-      }),
-      own({ channels: new Map([['p1', new Set(['mine', 'shared'])]]) }),
+      readings({ p1: { channels: new Map([['shared', 2]]), clients: [client('pubsub-mon:tail', { psub: 1 })] }, r2: { channels: new Map([['shared', 1]]) } }),
     );
-    expect(sorted(rows)).toEqual([{ name: 'shared', kind: 'channel', subscribers: 2 }]);
+    expect(rows).toEqual([{ name: 'shared', kind: 'channel', subscribers: 3 }]);
   });
 
-  it('subtracts own only on the node it is held on, never below 0', () => {
-    const rows = mergeChannels(
-      CLUSTER,
-      readings({ p1: { channels: new Map([['x', 0]]) }, p2: { channels: new Map([['x', 2]]) } }),
-      own({ channels: new Map([['p1', new Set(['x'])]]) }),
-    );
-    expect(rows).toEqual([{ name: 'x', kind: 'channel', subscribers: 2 }]);
+  it('marks the channels of a bench run as pubsub-mon\'s, and counts their subscribers', () => {
+    const rows = mergeChannels(STANDALONE, readings({ [SA_PRIMARY.id]: { channels: new Map([['pubsub-mon:bench:abc123:0', 2], ['orders', 1]]) } }));
+    expect(sorted(rows)).toEqual([
+      { name: 'orders', kind: 'channel', subscribers: 1 },
+      { name: 'pubsub-mon:bench:abc123:0', kind: 'channel', subscribers: 2, pubsubMon: 'bench' },
+    ]);
   });
 
   it('drops channels whose summed count is 0', () => {
@@ -236,34 +232,71 @@ describe('mergeChannels: shard channels', () => {
   });
 });
 
-describe('adjustedNumpat', () => {
-  it('is NUMPAT as read when the sampler is not on the node', () => {
-    expect(adjustedNumpat(byId('p1'), reading({ numpat: 3 }), NO_OWN_SUBSCRIPTIONS)).toBe(3);
+describe('otherPatterns', () => {
+  it('sums psub of every client but pubsub-mon\'s observers, whichever process holds them', () => {
+    const clients = [
+      client('pubsub-mon:rates', { psub: 1 }),
+      client('pubsub-mon:tail', { psub: 3 }),
+      client('pubsub-mon:rates-keyspace', { psub: 1 }),
+      client('app', { psub: 2 }),
+      client('', { psub: 1 }),
+      client('pubsub-mon:bench-sub', { psub: 1 }),
+    ];
+    expect(otherPatterns(byId('p1'), reading({ numpat: 9, clients }), NO_OWN_SUBSCRIPTIONS)).toEqual({ count: 4, estimated: false });
   });
 
-  it('subtracts the sampler pattern when this process holds it on the node', () => {
-    const o = own({ patternNodes: new Set(['p1']) });
-    expect(adjustedNumpat(byId('p1'), reading({ numpat: 3 }), o)).toBe(2);
-    expect(adjustedNumpat(byId('p2'), reading({ numpat: 3 }), o)).toBe(3);
+  it('is 0 when only pubsub-mon holds patterns, whatever NUMPAT says', () => {
+    const clients = [client('pubsub-mon:rates', { psub: 1 }), client('pubsub-mon:tail', { psub: 1 })];
+    expect(otherPatterns(byId('p1'), reading({ numpat: 2, clients }), NO_OWN_SUBSCRIPTIONS).count).toBe(0);
   });
 
-  it('subtracts it when CLIENT LIST shows another pubsub-mon sampler with psub > 0', () => {
-    const clients = [client('pubsub-mon:rates', { psub: 1 }), client('app', { psub: 2 })];
-    expect(adjustedNumpat(byId('p1'), reading({ numpat: 4, clients }), NO_OWN_SUBSCRIPTIONS)).toBe(3);
+  it('falls back to NUMPAT less this process\'s own patterns, and says it is an estimate, when CLIENT LIST was refused', () => {
+    const o = own({ patterns: new Map([['p1', 2]]) });
+    expect(otherPatterns(byId('p1'), reading({ numpat: 3 }), o)).toEqual({ count: 1, estimated: true });
+    expect(otherPatterns(byId('p2'), reading({ numpat: 3 }), o)).toEqual({ count: 3, estimated: true });
+    expect(otherPatterns(byId('p1'), reading({ numpat: 0 }), o).count).toBe(0);
+  });
+});
+
+describe('mergeChannels: pubsub-mon\'s shard subscriptions, from any process', () => {
+  const sampler = (channels: string[], ssub = channels.length) => client(clientName(shardRole('rates-shard', channels)), { ssub });
+
+  it('takes one off for each observer connection whose name lists the channel, on each node of the shard', () => {
+    const rows = mergeChannels(
+      CLUSTER,
+      readings({
+        // Two watch processes sample the channel on the primary; one real subscriber on the replica.
+        p1: { shardChannels: new Map([[SHARD1_CHANNEL, 2]]), clients: [sampler([SHARD1_CHANNEL]), sampler([SHARD1_CHANNEL, 'other'])] },
+        r1: { shardChannels: new Map([[SHARD1_CHANNEL, 1]]), clients: [client('app', { ssub: 1 })] },
+      }),
+    );
+    expect(rows).toEqual([expect.objectContaining({ name: SHARD1_CHANNEL, kind: 'shard', subscribers: 1 })]);
   });
 
-  it('does not subtract for a sampler connection with no pattern, or another pubsub-mon role', () => {
-    const idle = [client('pubsub-mon:rates', { psub: 0 }), client('pubsub-mon:watch', { psub: 1 })];
-    expect(adjustedNumpat(byId('p1'), reading({ numpat: 4, clients: idle }), NO_OWN_SUBSCRIPTIONS)).toBe(4);
+  it('drops a shard channel that only pubsub-mon processes hold', () => {
+    const rows = mergeChannels(CLUSTER, readings({ p1: { shardChannels: new Map([[SHARD1_CHANNEL, 2]]), clients: [sampler([SHARD1_CHANNEL]), sampler([SHARD1_CHANNEL])] } }));
+    expect(rows).toEqual([]);
   });
 
-  it('subtracts once only when both signals agree', () => {
-    const clients = [client('pubsub-mon:rates', { psub: 1 })];
-    expect(adjustedNumpat(byId('p1'), reading({ numpat: 2, clients }), own({ patternNodes: new Set(['p1']) }))).toBe(1);
+  it('keys names by their bytes: a channel with dots, braces and non-ASCII round-trips through the name', () => {
+    const odd = '{u.1}:événements.ß';
+    expect(client(clientName(shardRole('tail-shard', [odd, 'x.y'])), {}).name).not.toContain(' ');
+    const rows = mergeChannels(STANDALONE, readings({ [SA_PRIMARY.id]: { shardChannels: new Map([[odd, 1], ['x.y', 2]]), clients: [sampler([odd, 'x.y'])] } }));
+    expect(sorted(rows)).toEqual([{ name: 'x.y', kind: 'shard', subscribers: 1 }]);
   });
 
-  it('never goes below 0', () => {
-    expect(adjustedNumpat(byId('p1'), reading({ numpat: 0 }), own({ patternNodes: new Set(['p1']) }))).toBe(0);
+  it('trusts a connection only while its ssub agrees with its name, and warns about the others', () => {
+    const stale = sampler([SHARD1_CHANNEL, 'gone'], 1);
+    const topo = CLUSTER;
+    const r = readings({ p1: { shardChannels: new Map([[SHARD1_CHANNEL, 2]]), clients: [stale] } });
+    expect(mergeChannels(topo, r)).toEqual([expect.objectContaining({ name: SHARD1_CHANNEL, subscribers: 2 })]);
+    expect(attributionWarnings(topo, r).join('\n')).toMatch(/lost some of its shard subscriptions/);
+  });
+
+  it('uses this process\'s own knowledge when CLIENT LIST was refused', () => {
+    const o = own({ shardChannels: new Map([['p1', new Set([SHARD1_CHANNEL])]]) });
+    const rows = mergeChannels(CLUSTER, readings({ p1: { shardChannels: new Map([[SHARD1_CHANNEL, 2]]), clientsError: 'NOPERM' } }), o);
+    expect(rows).toEqual([expect.objectContaining({ name: SHARD1_CHANNEL, subscribers: 1 })]);
   });
 });
 
@@ -358,7 +391,7 @@ describe('buildNodeRow', () => {
       'cluster',
       reading({ numpat: 2, info: { instantaneous_ops_per_sec: '1500' }, pubsubLimit: limit }),
       undefined,
-      own({ patternNodes: new Set(['p1']) }),
+      own({ patterns: new Map([['p1', 1]]) }),
       { publishPerSec: 250, obufDisconnections: 0 },
     );
     expect(row.opsPerSec).toBe(1500);

@@ -20,6 +20,8 @@ export interface ChannelJson {
   slot?: number | null;
   shard?: string | null;
   rate: number | null;
+  /** "bench" for the channels of a pubsub-mon bench run (real subscribers, pubsub-mon's own); absent otherwise. */
+  pubsub_mon?: 'bench';
 }
 
 /** One node. Every metric key is always present; null means the server did not report it (or the node is down). */
@@ -60,7 +62,7 @@ function knownRate(n: number | undefined): number | null {
 }
 
 function channelJson(c: ChannelRow, mode: Snapshot['mode']): ChannelJson {
-  const out: ChannelJson = { name: c.name, kind: c.kind, subscribers: c.subscribers, rate: knownRate(c.rate) };
+  const out: ChannelJson = { name: c.name, kind: c.kind, subscribers: c.subscribers, rate: knownRate(c.rate), ...(c.pubsubMon ? { pubsub_mon: c.pubsubMon } : {}) };
   if (c.kind === 'shard' && mode === 'cluster') {
     out.slot = known(c.slot);
     out.shard = c.shard ?? null;
