@@ -5,6 +5,7 @@ import { choice, CONNECTION_FLAGS, integer, OUTPUT_FLAGS, textList } from '../op
 import { UsageError } from '../errors.js';
 import { EXIT_CODES, type CheckStatus } from '../stats/check.js';
 import { renderCheckError } from '../render/check-error.js';
+import { nameFromArgument } from '../stats/channel-name.js';
 
 const FORMATS = ['text', 'json', 'nagios', 'prometheus'] as const;
 type CheckFormat = (typeof FORMATS)[number];
@@ -15,8 +16,8 @@ const UNMATCHED_STATUS: Record<(typeof UNMATCHED_CHOICES)[number], CheckStatus> 
 export const CHECK_FLAGS = {
   ...CONNECTION_FLAGS,
   ...OUTPUT_FLAGS,
-  channel: textList({ alias: 'c', describe: 'Classic channel that must have subscribers (repeatable)' }),
-  'shard-channel': textList({ alias: 's', describe: 'Sharded channel (SSUBSCRIBE) that must have subscribers (repeatable)' }),
+  channel: textList({ alias: 'c', describe: 'Classic channel that must have subscribers (repeatable; \\xNN names a byte)' }),
+  'shard-channel': textList({ alias: 's', describe: 'Sharded channel (SSUBSCRIBE) that must have subscribers (repeatable; \\xNN names a byte)' }),
   pattern: textList({ describe: 'Every current channel matching this glob (repeatable); a glob that matches nothing is CRITICAL (see --unmatched-pattern)' }),
   'min-subscribers': integer({ alias: 'm', default: 1, min: 0, describe: 'CRITICAL below this many subscribers' }),
   warn: integer({ alias: 'w', min: 0, describe: 'WARNING below this many subscribers (at least --min-subscribers)' }),
@@ -64,7 +65,8 @@ export const checkCommand = defineCommand({
     // Keyspace channels are read too: one named outright is judged (selectTargets leaves them out of broad globs).
     const monitor = await Monitor.open(target, { role: 'check', health: false, includeKeyspace: true });
     const snapshot = await monitor.snapshot().finally(() => monitor.close());
-    const { targets, unmatched } = selectTargets(snapshot, args.channel, args.shardChannel, args.pattern);
+    // A name may be given by its bytes (`\xff`), in the escapes pubsub-mon shows names with.
+    const { targets, unmatched } = selectTargets(snapshot, args.channel.map(nameFromArgument), args.shardChannel.map(nameFromArgument), args.pattern);
     const down = snapshot.nodes.filter((n) => !n.up && !n.replaced);
     const result = evaluateCheck({
       targets,

@@ -9,13 +9,14 @@ import { compileFormat, FORMAT_TOKENS, makeTextFormatter, TemplateError, type Ta
 import type { TailMarkerJson } from '../render/json/tail.js';
 import { escapeText } from '../render/escape.js';
 import { formatLocalTime } from '../render/format.js';
+import { nameFromArgument } from '../stats/channel-name.js';
 
 export const TAIL_FLAGS = {
   patterns: positional(textList({ describe: 'Glob patterns to PSUBSCRIBE (default: * when no --channel or --shard is given)' })),
   ...CONNECTION_FLAGS_CONNECT_TIMEOUT,
   ...OUTPUT_FLAGS,
-  channel: textList({ alias: 'c', describe: 'Exact channel to SUBSCRIBE (repeatable)' }),
-  shard: textList({ alias: 's', describe: 'Shard channel to SSUBSCRIBE on its owner (repeatable)' }),
+  channel: textList({ alias: 'c', describe: 'Exact channel to listen to (repeatable; \\xNN names a byte)' }),
+  shard: textList({ alias: 's', describe: 'Shard channel to SSUBSCRIBE on its owner (repeatable; \\xNN names a byte)' }),
   shards: bool({ describe: 'Also follow every shard channel that exists (found on every node, looked for again every few seconds)' }),
   'include-keyspace': bool({ describe: 'Keep keyspace notifications (__keyspace@*, __keyevent@*) that a pattern catches' }),
   exclude: textList({ alias: 'x', describe: 'Leave out channels matching this glob (repeatable)' }),
@@ -32,7 +33,8 @@ export const TAIL_FLAGS = {
 /** What `tail` subscribes to: `*` when nothing narrower is named. */
 function subscriptionsFrom(args: { patterns: string[]; channel: string[]; shard: string[]; shards: boolean }): TailSubscriptions {
   const nothingNamed = args.patterns.length === 0 && args.channel.length === 0 && args.shard.length === 0;
-  return { patterns: nothingNamed ? ['*'] : args.patterns, channels: args.channel, shardChannels: args.shard, allShards: args.shards };
+  // Names may be given by their bytes (`\xff`), in the escapes tail prints them with.
+  return { patterns: nothingNamed ? ['*'] : args.patterns, channels: args.channel.map(nameFromArgument), shardChannels: args.shard.map(nameFromArgument), allShards: args.shards };
 }
 
 /** The --format template, or a usage error naming what is wrong with it. */

@@ -15,6 +15,7 @@ import type { OwnSubscriptions } from '../stats/own-subscriptions.js';
 import { commandCalls, infoNumber, parseCommandStats } from '../stats/info.js';
 import { RateSampler } from './sampler.js';
 import { globMatch } from '../stats/glob.js';
+import { byteString } from '../stats/channel-name.js';
 import { CounterRate } from '../stats/counter-rate.js';
 
 export interface MonitorOptions {
@@ -382,7 +383,7 @@ export class Monitor {
     const known = new Set(rows.filter((r) => r.kind === 'channel').map((r) => r.name));
     for (const [name, n] of counts.channel) {
       if (known.has(name)) continue;
-      if (this.opts.pattern && !globMatch(this.opts.pattern, name)) continue;
+      if (this.opts.pattern && !globMatch(byteString(this.opts.pattern), byteString(name))) continue;
       const rate = perSec(n, isKeyspaceChannel(name) ? counts.keyspaceWindowMs : counts.classicWindowMs);
       rows.push({ name, kind: 'channel', subscribers: 0, ...(rate !== undefined ? { rate } : {}) });
     }

@@ -6,6 +6,7 @@ import { parseClientList, type ClientInfo } from '../stats/client-list.js';
 import { parseOutputBufferLimits, type OutputBufferLimit } from '../stats/output-buffer-limit.js';
 import { parseClusterNodes, parseClusterShards, type ClusterNode } from '../stats/cluster-topology.js';
 import { escapeText } from '../render/escape.js';
+import { decodeName, encodeName } from '../stats/channel-name.js';
 
 /** `DEBUG=pubsub-mon:*` (or `pubsub-mon:redis`) shows every question asked, per node, on stderr. */
 const debug = createDebug('pubsub-mon:redis');
@@ -32,7 +33,9 @@ export function asked(client: Redis, words: readonly string[]): void {
 export async function listChannels(client: Redis, sub: 'CHANNELS' | 'SHARDCHANNELS', pattern?: string): Promise<string[]> {
   const args = pattern !== undefined ? [pattern] : [];
   asked(client, ['PUBSUB', sub, ...args]);
-  return (await client.call('PUBSUB', sub, ...args)) as string[];
+  // Names are bytes: read as Buffers, kept exactly (channel-name.ts), never through a lossy UTF-8 decode.
+  const names = (await client.callBuffer('PUBSUB', sub, ...args.map(encodeName))) as Buffer[];
+  return names.map(decodeName);
 }
 
 /** PUBSUB NUMPAT on this node. */
@@ -47,12 +50,15 @@ export async function countSubscribers(client: Redis, sub: 'NUMSUB' | 'SHARDNUMS
   if (names.length === 0) return counts;
   asked(client, ['PUBSUB', sub, `(${names.length} names)`]);
   const pipeline = client.pipeline();
-  for (let i = 0; i < names.length; i += NUMSUB_BATCH) pipeline.call('PUBSUB', sub, ...names.slice(i, i + NUMSUB_BATCH));
+  for (let i = 0; i < names.length; i += NUMSUB_BATCH) pipeline.callBuffer('PUBSUB', sub, ...names.slice(i, i + NUMSUB_BATCH).map(encodeName));
   const results = (await pipeline.exec()) ?? [];
   for (const [err, reply] of results) {
     if (err) throw err;
-    const flat = reply as Array<string | number>;
-    for (let i = 0; i + 1 < flat.length; i += 2) counts.set(String(flat[i]), Number(flat[i + 1]));
+    const flat = reply as Array<Buffer | number>;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const name = flat[i];
+      counts.set(Buffer.isBuffer(name) ? decodeName(name) : String(name), Number(flat[i + 1]));
+    }
   }
   return counts;
 }

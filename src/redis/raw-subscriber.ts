@@ -4,6 +4,7 @@ import type { ConnectionTarget } from './target.js';
 import type { NodeAddress } from './connect.js';
 import { describeRedisError, rethrowIfBug } from './errors.js';
 import { openRawSocket } from './raw-socket.js';
+import { decodeName, encodeName } from '../stats/channel-name.js';
 import { logCommand } from './queries.js';
 import { ConnectionError } from '../errors.js';
 import { bufferIs, encodeCommand, RespError, RespReader, type RespValue } from './resp.js';
@@ -91,13 +92,14 @@ export class RawSubscriber {
     });
   }
 
-  private send(args: string[], replies: number): Promise<void> {
-    logCommand(this.address, args);
+  /** Sends `command` with `names` as their exact bytes (channel-name.ts), never re-encoded as text. */
+  private send(command: string, names: string[], replies: number): Promise<void> {
+    logCommand(this.address, [command, ...names]);
     const socket = this.socket;
     if (!socket || socket.destroyed) return Promise.reject(new ConnectionError(`connection to ${this.address} was lost`));
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ remaining: replies, resolve, reject });
-      socket.write(encodeCommand(args));
+      socket.write(encodeCommand([command, ...names.map(encodeName)]));
     });
   }
 
@@ -105,7 +107,7 @@ export class RawSubscriber {
   async subscribe(kind: SubscribeKind, names: string[]): Promise<void> {
     if (names.length === 0) return;
     try {
-      await this.withTimeout(this.send([kind.toUpperCase(), ...names], names.length), kind.toUpperCase());
+      await this.withTimeout(this.send(kind.toUpperCase(), names, names.length), kind.toUpperCase());
     } catch (err) {
       throw describeRedisError(err, this.address, this.target.username);
     }
@@ -113,7 +115,7 @@ export class RawSubscriber {
 
   async unsubscribe(kind: SubscribeKind, names: string[]): Promise<void> {
     if (names.length === 0) return;
-    await this.send([UNSUBSCRIBE[kind].toUpperCase(), ...names], names.length).catch(rethrowIfBug);
+    await this.send(UNSUBSCRIBE[kind].toUpperCase(), names, names.length).catch(rethrowIfBug);
   }
 
   private dispatch(v: RespValue): void {
@@ -139,7 +141,7 @@ export class RawSubscriber {
           // Nothing of ours asked for it: the server dropped the subscription (slot migrated away).
           if (this.waiters.length === 0) {
             const kind = (word === 'unsubscribe' ? 'subscribe' : word === 'punsubscribe' ? 'psubscribe' : 'ssubscribe') as SubscribeKind;
-            this.onServerUnsubscribe(kind, Buffer.isBuffer(v[1]) ? v[1].toString() : '');
+            this.onServerUnsubscribe(kind, Buffer.isBuffer(v[1]) ? decodeName(v[1]) : '');
             return;
           }
           return this.confirm();

@@ -8,6 +8,7 @@ import { openNode } from './connect.js';
 import { asked } from './queries.js';
 import { describeRedisError, rethrowIfBug } from './errors.js';
 import { isKeyspaceChannel } from '../stats/snapshot.js';
+import { decodeName, encodeName } from '../stats/channel-name.js';
 import { KEYSPACE_PATTERN, KEYSPACE_SAMPLER_ROLE, SAMPLER_PATTERN, SAMPLER_ROLE, SHARD_SAMPLER_ROLE, shardRole } from '../stats/own-subscriptions.js';
 
 /** Shard channels per connection: one name carries them all, so it stays a few kilobytes at most. */
@@ -97,7 +98,7 @@ export class RateSampler {
   private async subscribePattern(node: TopologyNode, role: string, pattern: string, onChannel: (name: string) => void): Promise<PatternConnection> {
     const client = await openNode(this.target, node, role, { reconnect: true });
     const held: PatternConnection = { node, client, since: undefined };
-    client.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer) => onChannel(channel.toString()));
+    client.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer) => onChannel(decodeName(channel)));
     client.on('ready', () => {
       held.since ??= this.clock();
     });
@@ -168,7 +169,7 @@ export class RateSampler {
     const client = await openNode(this.target, node, shardRole(SHARD_SAMPLER_ROLE, channels), { reconnect: false });
     const held: ShardConnection = { client, channels: new Map(), broken: false };
     client.on('smessageBuffer', (channel: Buffer) => {
-      const name = channel.toString();
+      const name = decodeName(channel);
       this.shardCounts.set(name, (this.shardCounts.get(name) ?? 0) + 1);
     });
     // ioredis reports a server-pushed sunsubscribe (slot moved) as an error: the name is stale now.
@@ -180,7 +181,7 @@ export class RateSampler {
       await Promise.all(
         channels.map(async (ch) => {
           asked(client, ['SSUBSCRIBE', ch]);
-          await client.ssubscribe(ch);
+          await client.ssubscribe(encodeName(ch));
           held.channels.set(ch, this.clock());
         }),
       );

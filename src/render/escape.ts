@@ -1,5 +1,6 @@
 // Makes untrusted bytes and text (channel names, payloads, client names, server errors) safe to print on a terminal.
 import { isUtf8 } from 'node:buffer';
+import { encodeName } from '../stats/channel-name.js';
 
 /*
  * Escape conventions, chosen so that every output reads back to exactly one input:
@@ -156,5 +157,6 @@ export function terminalSafeJson(json: string): string {
  * name decoded earlier): every command shows names and messages one way.
  */
 export function escapeText(s: string): string {
-  return escapeBytes(Buffer.from(s, 'utf8'));
+  // encodeName gives back a name's exact bytes, those that are not UTF-8 included.
+  return escapeBytes(encodeName(s));
 }

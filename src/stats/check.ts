@@ -1,6 +1,7 @@
 // Pure evaluation behind `pubsub-mon check`: one verdict per channel and one Nagios-style status.
 import { plural } from './plural.js';
 import { globMatch } from './glob.js';
+import { byteString } from './channel-name.js';
 import { isKeyspaceChannel, type Snapshot } from './snapshot.js';
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
@@ -230,7 +231,9 @@ export function selectTargets(s: Snapshot, channels: string[], shardChannels: st
   const unmatched: string[] = [];
   for (const glob of patterns) {
     const keyspace = glob.startsWith('__key');
-    const hits = s.channels.filter((r) => globMatch(glob, r.name) && (keyspace || !isKeyspaceChannel(r.name)));
+    // Redis globs match bytes (`?` is one byte), so names and glob are compared byte by byte.
+    const bytes = byteString(glob);
+    const hits = s.channels.filter((r) => globMatch(bytes, byteString(r.name)) && (keyspace || !isKeyspaceChannel(r.name)));
     if (hits.length === 0) unmatched.push(glob);
     for (const r of hits) {
       if (!targets.some((t) => t.name === r.name && t.kind === r.kind)) targets.push({ name: r.name, kind: r.kind, subscribers: r.subscribers, matchedBy: glob });

@@ -4,6 +4,7 @@
 // `foo{}{bar}` to 4015, where Redis hashes the whole key (8363, CLUSTER KEYSLOT on 7.0.15) because
 // the first tag is empty. A channel named like that would be looked for on the wrong shard.
 import { Buffer } from 'node:buffer';
+import { encodeName } from './channel-name.js';
 
 /** Number of hash slots in a Redis Cluster. */
 export const SLOT_COUNT = 16384;
@@ -47,8 +48,8 @@ function hashedPart(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(open + 1, close);
 }
 
-/** The hash slot (0..16383) of a key or shard channel, computed over its UTF-8 bytes. */
+/** The hash slot (0..16383) of a key or shard channel, computed over its exact bytes (see channel-name.ts). */
 export function hashSlot(key: string | Buffer): number {
-  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+  const bytes = typeof key === 'string' ? encodeName(key) : key;
   return crc16(hashedPart(bytes)) & (SLOT_COUNT - 1);
 }

@@ -12,6 +12,7 @@
 //   output-buffer column leave all of them out. bench's publishers and subscribers are real load
 //   on channels of their own (`pubsub-mon:bench:*`): they are counted, and their channels marked.
 import type { ClientInfo } from './client-list.js';
+import { decodeName, encodeName } from './channel-name.js';
 
 /** Prefix of every connection name pubsub-mon sets, so its own clients can be told apart. */
 const CLIENT_NAME_PREFIX = 'pubsub-mon:';
@@ -45,7 +46,7 @@ const SHARD_MARK = ':s:';
 
 /** The role (the part after `pubsub-mon:`) of an observer connection that will hold exactly these shard channels. */
 export function shardRole(role: string, channels: readonly string[]): string {
-  return `${role}${SHARD_MARK}${channels.map((c) => Buffer.from(c, 'utf8').toString('base64url')).join('.')}`;
+  return `${role}${SHARD_MARK}${channels.map((c) => encodeName(c).toString('base64url')).join('.')}`;
 }
 
 /** The shard channels an observer connection's name says it holds; undefined when it says none. */
@@ -54,7 +55,7 @@ function shardChannelsNamed(c: Pick<ClientInfo, 'name'>): string[] | undefined {
   const at = c.name.indexOf(SHARD_MARK, CLIENT_NAME_PREFIX.length);
   if (at < 0) return undefined;
   const list = c.name.slice(at + SHARD_MARK.length);
-  return list === '' ? [] : list.split('.').map((part) => Buffer.from(part, 'base64url').toString('utf8'));
+  return list === '' ? [] : list.split('.').map((part) => decodeName(Buffer.from(part, 'base64url')));
 }
 
 /** True for the channels a bench run uses: real subscribers, shown as pubsub-mon's. */

@@ -1,5 +1,6 @@
 // Which messages `tail` prints: keyspace notifications only on request, --exclude globs, --grep on the payload.
 import { globMatch } from '../stats/glob.js';
+import { byteString } from '../stats/channel-name.js';
 import type { PushKind } from '../redis/raw-subscriber.js';
 
 export interface FilterOptions {
@@ -26,14 +27,16 @@ function startsWithKeyPrefix(b: Buffer): boolean {
 export function makeFilter(opts: FilterOptions): MessageFilter | undefined {
   const { includeKeyspace, exclude, grep } = opts;
   if (includeKeyspace && exclude.length === 0 && !grep) return undefined;
+  const excludeBytes = exclude.map(byteString);
   return (kind, pattern, channel, payload) => {
     if (!includeKeyspace && kind === 'pmessage' && startsWithKeyPrefix(channel) && !(pattern && startsWithKeyPrefix(pattern))) {
       const text = channel.toString('latin1');
       if (text.startsWith('__keyspace@') || text.startsWith('__keyevent@')) return false;
     }
     if (exclude.length > 0) {
-      const name = channel.toString();
-      for (const glob of exclude) if (globMatch(glob, name)) return false;
+      // Byte for byte, as Redis matches: one character per byte on both sides.
+      const name = channel.toString('latin1');
+      for (const glob of excludeBytes) if (globMatch(glob, name)) return false;
     }
     if (grep) {
       grep.lastIndex = 0;

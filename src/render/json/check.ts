@@ -1,5 +1,6 @@
 // The `check --format json` (or `check --json`) document. This file is the public contract of that output.
 import { EXIT_CODES, type CheckResult, type CheckStatus } from '../../stats/check.js';
+import { jsonName, type NameJson } from './numbers.js';
 
 /** The `check --format json` document. */
 export interface CheckJson {
@@ -11,8 +12,8 @@ export interface CheckJson {
   warn_below: number | null;
   /** null when NUMPAT could not be read on every node. */
   pattern_subscriptions: number | null;
-  channels: Array<{
-    name: string;
+  /** `name_encoding: "base64"` marks a name that is not UTF-8, given as its bytes in base64. */
+  channels: Array<NameJson & {
     kind: 'channel' | 'shard';
     subscribers: number;
     status: CheckStatus;
@@ -32,7 +33,7 @@ export function checkToJson(result: CheckResult): CheckJson {
     warn_below: result.warnBelow ?? null,
     pattern_subscriptions: result.patternsUnknown ? null : result.patternSubscriptions,
     channels: result.verdicts.map((v) => ({
-      name: v.name,
+      ...jsonName(v.name),
       kind: v.kind,
       subscribers: v.subscribers,
       status: v.status,

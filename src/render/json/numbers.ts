@@ -1,4 +1,5 @@
-// How the JSON documents write numbers: unknown is null (never 0), measured rates keep two decimals.
+// How the JSON documents write numbers and names: unknown is null (never 0), rates keep two decimals, names keep their bytes.
+import { encodeName, hasRawBytes } from '../../stats/channel-name.js';
 
 /**
  * Unknown numbers become an explicit null rather than a missing key, so a consumer can tell "the
@@ -11,4 +12,15 @@ export function known(n: number | undefined): number | null {
 /** Rates (and means) carry more digits than the measurement supports: two decimals are plenty. */
 export function round2(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+/** A channel name in a JSON document: `name_encoding` is present, and "base64", only for names that are not UTF-8. */
+export interface NameJson {
+  name: string;
+  name_encoding?: 'base64';
+}
+
+/** A channel name as JSON: its text when it is valid UTF-8, else its bytes in base64, said by `name_encoding` (as tail does for payloads). */
+export function jsonName(name: string): NameJson {
+  return hasRawBytes(name) ? { name: encodeName(name).toString('base64'), name_encoding: 'base64' } : { name };
 }

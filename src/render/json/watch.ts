@@ -1,6 +1,6 @@
 // The `watch --json` document: one line per refresh. This file is the public contract of that output.
 import type { ChannelRow, NodeRow, Snapshot } from '../../stats/snapshot.js';
-import { known, round2 } from './numbers.js';
+import { jsonName, known, round2, type NameJson } from './numbers.js';
 
 /** `client-output-buffer-limit pubsub` as JSON. */
 export interface OutputBufferLimitJson {
@@ -13,8 +13,7 @@ export interface OutputBufferLimitJson {
  * One channel. `slot`/`shard` appear only where they apply (shard channels of a cluster) and are
  * null there when unknown; `rate` is null when rates are off or not measured yet.
  */
-export interface ChannelJson {
-  name: string;
+export interface ChannelJson extends NameJson {
   kind: 'channel' | 'shard';
   subscribers: number;
   slot?: number | null;
@@ -62,7 +61,7 @@ function knownRate(n: number | undefined): number | null {
 }
 
 function channelJson(c: ChannelRow, mode: Snapshot['mode']): ChannelJson {
-  const out: ChannelJson = { name: c.name, kind: c.kind, subscribers: c.subscribers, rate: knownRate(c.rate), ...(c.pubsubMon ? { pubsub_mon: c.pubsubMon } : {}) };
+  const out: ChannelJson = { ...jsonName(c.name), kind: c.kind, subscribers: c.subscribers, rate: knownRate(c.rate), ...(c.pubsubMon ? { pubsub_mon: c.pubsubMon } : {}) };
   if (c.kind === 'shard' && mode === 'cluster') {
     out.slot = known(c.slot);
     out.shard = c.shard ?? null;
