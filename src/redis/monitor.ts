@@ -13,6 +13,7 @@ import { commandCalls, infoNumber, parseCommandStats } from '../stats/info.js';
 import { RateSampler } from './sampler.js';
 import { globMatch } from '../stats/glob.js';
 import { CounterRate } from '../stats/counter-rate.js';
+import { shardChannelsElsewhere } from '../stats/shard-placement.js';
 
 export interface MonitorOptions {
   /** Connection name suffix: `pubsub-mon:<role>`. */
@@ -44,6 +45,8 @@ const LIMITS_REFRESH_MS = 30_000;
 interface NodeState {
   client?: Redis;
   lastError?: string;
+  /** Why the node is not read this refresh, when its client exists but is not ready. */
+  downReason?: string;
   publishRate: CounterRate;
   disconnectionsLast?: number;
   disconnectionsSeen: number;
@@ -115,6 +118,7 @@ export class Monitor {
   /** A ready client for the node, opening one if needed; undefined (with lastError set) if unreachable. */
   private async client(node: TopologyNode): Promise<Redis | undefined> {
     const s = this.state(node.id);
+    s.downReason = undefined;
     if (s.client && s.client.status === 'end') s.client = undefined;
     if (!s.client) {
       s.opening ??= openNode(this.target, node, this.opts.role, { reconnect: this.opts.reconnect })
@@ -134,7 +138,9 @@ export class Monitor {
     }
     if (!s.client) return undefined;
     if (s.client.status !== 'ready') {
-      s.lastError = s.client.status === 'reconnecting' || s.client.status === 'connecting' ? `reconnecting (${s.lastError ?? 'connection lost'})` : s.lastError ?? 'connection lost';
+      // Built from the last error each time, never from itself: one `reconnecting (...)` however long it lasts.
+      const cause = s.lastError ?? 'connection lost';
+      s.downReason = s.client.status === 'reconnecting' || s.client.status === 'connecting' ? `reconnecting (${cause})` : cause;
       return undefined;
     }
     return s.client;
@@ -195,7 +201,7 @@ export class Monitor {
         const s = this.state(node.id);
         const client = await this.client(node);
         if (!client) {
-          errors.set(node.id, s.lastError ?? 'not reachable');
+          errors.set(node.id, s.downReason ?? s.lastError ?? 'not reachable');
           return;
         }
         const wantLimits = this.opts.health && now - s.limitsReadAt >= LIMITS_REFRESH_MS;
@@ -249,10 +255,13 @@ export class Monitor {
     }
     if (!sharded) warnings.push(`sharded pub/sub needs Redis 7.0+ (this server is ${this.topology.version || 'older'}): shard channels not shown`);
 
-    let channels = mergeChannels(topology, readings, own);
+    // A node lists a shard channel of a slot the topology gives to another shard: the slot moved.
+    // Ask again now, or the channel would be missing until the next rediscovery.
+    if (shardChannelsElsewhere(topology, readings).length > 0) await this.rediscover();
+    let channels = mergeChannels(this.topology, readings, own);
     if (this.sampler) {
       channels = this.applyRates(channels, warnings);
-      await this.updateSampler(topology, channels, errors);
+      await this.updateSampler(this.topology, channels, errors);
     }
     const snapshot: Snapshot = {
       time: now,
