@@ -45,8 +45,8 @@ const LIMITS_REFRESH_MS = 30_000;
 interface NodeState {
   client?: Redis;
   lastError?: string;
-  /** Why the node is not read this refresh, when its client exists but is not ready. */
-  downReason?: string;
+  /** The last error of the node's connection itself, what `reconnecting (...)` is built from. */
+  linkError?: string;
   publishRate: CounterRate;
   disconnectionsLast?: number;
   disconnectionsSeen: number;
@@ -118,14 +118,13 @@ export class Monitor {
   /** A ready client for the node, opening one if needed; undefined (with lastError set) if unreachable. */
   private async client(node: TopologyNode): Promise<Redis | undefined> {
     const s = this.state(node.id);
-    s.downReason = undefined;
     if (s.client && s.client.status === 'end') s.client = undefined;
     if (!s.client) {
       s.opening ??= openNode(this.target, node, this.opts.role, { reconnect: this.opts.reconnect })
         .then((c) => {
           s.client = c;
           c.on('error', (err: unknown) => {
-            s.lastError = describeRedisError(err, node.address, this.target.username).message;
+            s.linkError = describeRedisError(err, node.address, this.target.username).message;
           });
         })
         .catch((err: unknown) => {
@@ -138,9 +137,10 @@ export class Monitor {
     }
     if (!s.client) return undefined;
     if (s.client.status !== 'ready') {
-      // Built from the last error each time, never from itself: one `reconnecting (...)` however long it lasts.
-      const cause = s.lastError ?? 'connection lost';
-      s.downReason = s.client.status === 'reconnecting' || s.client.status === 'connecting' ? `reconnecting (${cause})` : cause;
+      // Built from the connection's own error each time, never from the last message: one
+      // `reconnecting (...)` however many refreshes it lasts.
+      const cause = s.linkError ?? 'connection lost';
+      s.lastError = s.client.status === 'reconnecting' || s.client.status === 'connecting' ? `reconnecting (${cause})` : cause;
       return undefined;
     }
     return s.client;
@@ -201,7 +201,7 @@ export class Monitor {
         const s = this.state(node.id);
         const client = await this.client(node);
         if (!client) {
-          errors.set(node.id, s.downReason ?? s.lastError ?? 'not reachable');
+          errors.set(node.id, s.lastError ?? 'not reachable');
           return;
         }
         const wantLimits = this.opts.health && now - s.limitsReadAt >= LIMITS_REFRESH_MS;
