@@ -31,6 +31,9 @@ export class ConnectionError extends PubsubMonError {
   }
 }
 
+/** A node that accepted the connection (or not even that) and gave no answer within the deadline. */
+export class TimeoutError extends ConnectionError {}
+
 /** NOAUTH / WRONGPASS: the credentials are missing or wrong. */
 export class AuthError extends PubsubMonError {
   constructor(message: string) {

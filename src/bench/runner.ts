@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from '../redis/target.js';
 import { openNode } from '../redis/connect.js';
 import { describeRedisError, rethrowIfBug } from '../redis/errors.js';
-import { discoverTopology } from '../redis/discover.js';
+import { discoverTopology, infoAsker } from '../redis/discover.js';
 import { readInfo, readPubsubLimit } from '../redis/queries.js';
 import { versionAtLeast, type TopologyNode } from '../stats/topology.js';
 import { combinationProblem, type BenchConfig, type ServerFacts } from '../stats/bench-config.js';
@@ -100,7 +100,7 @@ export async function runBench(target: ConnectionTarget, config: BenchConfig, ho
   try {
     // The deployment, and one control connection per node for the server-side readings.
     const seed = await openNode(target, seedAddress, 'bench-control');
-    const topology = await discoverTopology(seed, seedAddress, target.forceCluster).finally(() => seed.disconnect());
+    const topology = await discoverTopology(seed, seedAddress, { forceCluster: target.forceCluster, ask: infoAsker(target, 'bench-control') }).finally(() => seed.disconnect());
     const facts: ServerFacts = {
       cluster: topology.mode === 'cluster',
       sharded: versionAtLeast(topology.version, 7),

@@ -64,7 +64,7 @@ export const checkCommand = defineCommand({
     const monitor = await Monitor.open(target, { role: 'check', health: false });
     const snapshot = await monitor.snapshot().finally(() => monitor.close());
     const { targets, unmatched } = selectTargets(snapshot, args.channel, args.shardChannel, args.pattern);
-    const down = snapshot.nodes.filter((n) => !n.up);
+    const down = snapshot.nodes.filter((n) => !n.up && !n.replaced);
     const result = evaluateCheck({
       targets,
       minSubscribers: args.minSubscribers,
@@ -74,6 +74,7 @@ export const checkCommand = defineCommand({
       unmatchedPatterns: unmatched,
       unmatchedStatus: UNMATCHED_STATUS[args.unmatchedPattern],
       unreachableNodes: down.map((n) => `${n.address} (${n.error ?? 'down'})`),
+      replacedNodes: snapshot.nodes.filter((n) => n.replaced).map((n) => n.address),
     });
     io.stdout.write(renderCheck(result, format, { color: format === 'text' && useColor(io, args.color) }));
     return EXIT_CODES[result.status];

@@ -62,6 +62,8 @@ export const watchCommand = defineCommand({
       includeKeyspace: args.includeKeyspace,
       rates: args.rates,
       reconnect: !args.once,
+      // A refresh waits for slow nodes no longer than one interval: the others still refresh on time.
+      ...(args.once ? {} : { waitMs: Math.min(target.timeoutMs, args.interval) }),
     });
     const present = (s: Snapshot, sort: SortKey, limit: number | undefined): Snapshot => {
       const { rows, hidden } = arrangeChannels(s.channels, sort, limit);

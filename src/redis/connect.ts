@@ -3,6 +3,7 @@ import net from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ConnectionTarget } from './target.js';
 import { describeRedisError } from './errors.js';
+import { ConnectionError, TimeoutError } from '../errors.js';
 import { clientName } from '../stats/own-subscriptions.js';
 
 export interface NodeAddress {
@@ -13,6 +14,8 @@ export interface NodeAddress {
 export interface OpenOptions {
   /** Keep reconnecting after a drop (watch, tail) instead of failing at once. @default false */
   reconnect?: boolean;
+  /** Gives up an attempt still under way (the caller is closing): its connection is dropped at once. */
+  signal?: AbortSignal;
 }
 
 /** ioredis options for one node of the target (same credentials and TLS for every node). */
@@ -61,12 +64,23 @@ export async function openNode(target: ConnectionTarget, node: NodeAddress, role
     lastError = err;
   });
   const address = `${node.host}:${node.port}`;
+  // One deadline for connecting and the first answer: a node that accepts and never answers
+  // (stopped, hung) must cost --timeout once, not a connect timeout and then a command timeout.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`no answer from ${address} within ${target.timeoutMs} ms (timed out)`)), target.timeoutMs);
+    opts.signal?.addEventListener('abort', () => reject(new ConnectionError(`connecting to ${address} was given up`)), { once: true });
+  });
+  const attempt = client.connect().then(() => client.ping());
+  // Past the deadline the attempt is abandoned: its late failure is expected, not unhandled.
+  attempt.catch(() => undefined);
   try {
-    await client.connect();
-    await client.ping();
+    await Promise.race([attempt, deadline]);
   } catch (err) {
     client.disconnect();
     throw describeRedisError(pickCause(err, lastError), address, target.username, { connecting: true, tls: Boolean(target.tls) });
+  } finally {
+    clearTimeout(timer);
   }
   return client;
 }

@@ -1,11 +1,14 @@
 // One deployment under observation: a connection per node, topology kept fresh, one Snapshot per refresh.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from './target.js';
 import type { DiscoveredTopology, TopologyNode } from '../stats/topology.js';
-import { slotOwners, versionAtLeast } from '../stats/topology.js';
+import { slotOwners, standaloneNode, versionAtLeast } from '../stats/topology.js';
 import { openNode } from './connect.js';
+import { ConnectionError, TimeoutError, type PubsubMonError } from '../errors.js';
 import { describeRedisError, rethrowIfBug } from './errors.js';
-import { discoverTopology } from './discover.js';
+import { discoverTopology, type InfoAsker } from './discover.js';
+import { readInfo } from './queries.js';
 import { readNode } from './node-reading.js';
 import { buildNodeRow, mergeChannels, totalPublishRate, type ChannelRow, type NodeReading, type NodeRow, type Snapshot } from '../stats/snapshot.js';
 import type { OwnSubscriptions } from '../stats/own-subscriptions.js';
@@ -30,6 +33,8 @@ export interface MonitorOptions {
   reconnect?: boolean;
   /** How often the topology is asked for again, in ms. @default 5000 */
   rediscoverMs?: number;
+  /** How long a snapshot waits for nodes that have not answered yet; later answers show at the next one. @default the target's timeout */
+  waitMs?: number;
   clock?: () => number;
 }
 
@@ -54,6 +59,19 @@ interface NodeState {
   limits?: NodeReading['pubsubLimit'];
   limitsError?: string;
   opening?: Promise<void>;
+  /** The read in flight, and when it started. */
+  read?: Promise<void>;
+  readStartedAt?: number;
+  /** The last reading that came back, and when. */
+  last?: { at: number; reading: NodeReading };
+  /** The last reading was already used for a snapshot: counters must not count it twice. */
+  lastUsed?: boolean;
+  /** The last read found no answer within the deadline (a hung or stopped node). */
+  timedOut?: boolean;
+  /** A refusal the user must fix (ACL, credentials): every snapshot fails with it. */
+  fatal?: Error;
+  /** Why the last attempt to connect failed. */
+  openError?: PubsubMonError;
 }
 
 export class Monitor {
@@ -63,20 +81,17 @@ export class Monitor {
   private readonly sampler: RateSampler | undefined;
   private readonly clock: () => number;
   private readonly opts: MonitorOptions & typeof DEFAULT_MONITOR_OPTIONS;
+  /** Aborted by close(): connections still being opened are dropped, so the process can exit. */
+  private readonly closing = new AbortController();
 
   private constructor(
     private readonly target: ConnectionTarget,
     options: MonitorOptions,
-    seed: Redis,
-    topology: DiscoveredTopology,
   ) {
     this.opts = { ...DEFAULT_MONITOR_OPTIONS, ...options };
     this.clock = options.clock ?? Date.now;
-    this.topology = topology;
+    this.topology = { mode: 'standalone', version: '', nodes: [], failedNodeIds: [], warnings: [] };
     this.discoveredAt = this.clock();
-    const seedNode = topology.nodes.find((n) => n.host === target.host && n.port === target.port);
-    if (seedNode) this.state(seedNode.id).client = seed;
-    else seed.disconnect();
     this.sampler = options.rates ? new RateSampler(target, Boolean(options.includeKeyspace), this.clock) : undefined;
   }
 
@@ -84,13 +99,20 @@ export class Monitor {
   static async open(target: ConnectionTarget, options: MonitorOptions): Promise<Monitor> {
     const seedAddress = { host: target.host, port: target.port };
     const seed = await openNode(target, seedAddress, options.role, { reconnect: Boolean(options.reconnect) });
+    const monitor = new Monitor(target, options);
     try {
-      const topology = await discoverTopology(seed, seedAddress, target.forceCluster);
-      return new Monitor(target, options, seed, topology);
+      // The other nodes are asked through the monitor's own connections, which its reads then reuse.
+      monitor.topology = await discoverTopology(seed, seedAddress, { forceCluster: target.forceCluster, ask: monitor.asker() });
+      monitor.discoveredAt = monitor.clock();
     } catch (err) {
       seed.disconnect();
+      monitor.close();
       throw describeRedisError(err, `${target.host}:${target.port}`, target.username);
     }
+    const seedNode = monitor.topology.nodes.find((n) => n.host === target.host && n.port === target.port);
+    if (seedNode && !monitor.state(seedNode.id).client) monitor.state(seedNode.id).client = seed;
+    else seed.disconnect();
+    return monitor;
   }
 
   get mode(): 'standalone' | 'cluster' {
@@ -120,15 +142,20 @@ export class Monitor {
     const s = this.state(node.id);
     if (s.client && s.client.status === 'end') s.client = undefined;
     if (!s.client) {
-      s.opening ??= openNode(this.target, node, this.opts.role, { reconnect: this.opts.reconnect })
+      s.opening ??= openNode(this.target, node, this.opts.role, { reconnect: this.opts.reconnect, signal: this.closing.signal })
         .then((c) => {
           s.client = c;
+          s.openError = undefined;
           c.on('error', (err: unknown) => {
             s.linkError = describeRedisError(err, node.address, this.target.username).message;
           });
         })
         .catch((err: unknown) => {
-          s.lastError = describeRedisError(err, node.address, this.target.username).message;
+          const e = describeRedisError(err, node.address, this.target.username);
+          s.openError = e;
+          s.lastError = e.message;
+          // Not answering at all is a hang: the next snapshot does not wait for this node again.
+          if (e instanceof TimeoutError) s.timedOut = true;
         })
         .finally(() => {
           s.opening = undefined;
@@ -146,6 +173,71 @@ export class Monitor {
     return s.client;
   }
 
+  /**
+   * Starts one round of reads on `node`, bounded as a whole by the deadline; its outcome lands in
+   * the node's state, where snapshots find it whether they waited for it or not.
+   */
+  private startRead(node: TopologyNode, s: NodeState, sharded: boolean, now: number, deadlineMs: number): void {
+    const wantLimits = this.opts.health && now - s.limitsReadAt >= LIMITS_REFRESH_MS;
+    const options = { ...(this.opts.pattern ? { pattern: this.opts.pattern } : {}), includeKeyspace: Boolean(this.opts.includeKeyspace), sharded, health: this.opts.health, limits: wantLimits };
+    s.readStartedAt = this.clock();
+    const attempt = (async () => {
+      const client = await this.client(node);
+      if (!client) throw s.openError ?? new ConnectionError(s.lastError ?? 'not reachable');
+      return readNode(client, node.address, options, this.target.username);
+    })();
+    s.read = withDeadline(attempt, deadlineMs)
+      .then(
+        (reading) => {
+          if (wantLimits) {
+            s.limitsReadAt = now;
+            s.limits = reading.pubsubLimit;
+            s.limitsError = reading.limitsError;
+          }
+          if (s.limits) reading.pubsubLimit = s.limits;
+          s.last = { at: this.clock(), reading };
+          s.lastUsed = false;
+          s.timedOut = false;
+          s.lastError = undefined;
+        },
+        (err: unknown) => {
+          if (err === TIMED_OUT) {
+            s.timedOut = true;
+            return;
+          }
+          const e = describeRedisError(err, node.address, this.target.username);
+          // A permission problem is the user's to fix, not a node being down: every snapshot says so.
+          if (e.kind === 'permission' || e.kind === 'auth') s.fatal = e;
+          s.timedOut = e instanceof TimeoutError;
+          s.lastError = e.message;
+          s.last = undefined;
+        },
+      )
+      .finally(() => {
+        s.read = undefined;
+        s.readStartedAt = undefined;
+      });
+  }
+
+  /**
+   * Asks a standalone deployment's other nodes (ids are addresses there) through this monitor's own
+   * connections, opened if need be and kept for its reads; a node that times out is not waited
+   * for again by the next snapshot.
+   */
+  private asker(): InfoAsker {
+    return async (address) => {
+      const node = standaloneNode(address.host, address.port, 'replica');
+      // Discovery waits no longer than a snapshot would: a hung replica must not hold up the first one.
+      const budget = this.opts.waitMs ?? this.target.timeoutMs;
+      const client = await withDeadline(this.client(node), budget).catch((err: unknown) => {
+        if (err === TIMED_OUT) throw new TimeoutError(`no answer from ${node.address} within ${budget} ms`);
+        throw err;
+      });
+      if (!client) throw this.state(node.id).openError ?? new ConnectionError(`${node.address}: not reachable`);
+      return readInfo(client, 'replication');
+    };
+  }
+
   /** Asks any reachable node for the topology again; keeps the old one if none answers. */
   private async rediscover(): Promise<void> {
     const candidates = [...this.topology.nodes].sort((a, b) => Number(this.states.get(b.id)?.client?.status === 'ready') - Number(this.states.get(a.id)?.client?.status === 'ready'));
@@ -153,7 +245,7 @@ export class Monitor {
       const s = this.states.get(node.id);
       if (s?.client?.status !== 'ready') continue;
       try {
-        this.topology = await discoverTopology(s.client, node, false);
+        this.topology = await discoverTopology(s.client, node, { ask: this.asker() });
         this.discoveredAt = this.clock();
         for (const id of [...this.states.keys()]) {
           if (!this.topology.nodes.some((n) => n.id === id)) {
@@ -195,55 +287,62 @@ export class Monitor {
     const readings = new Map<string, NodeReading>();
     const errors = new Map<string, string>();
     const sharded = this.supportsSharded;
+    const deadlineMs = this.target.timeoutMs;
+    // A node the cluster marked failed that serves no slot was replaced by a promoted replica: the
+    // deployment is complete without it. It is named, but it makes nothing unknown.
+    const replaced = new Set(topology.nodes.filter((n) => topology.failedNodeIds.includes(n.id) && n.slots.length === 0).map((n) => n.id));
 
-    await Promise.all(
-      topology.nodes.map(async (node) => {
-        const s = this.state(node.id);
-        const client = await this.client(node);
-        if (!client) {
-          errors.set(node.id, s.lastError ?? 'not reachable');
-          return;
-        }
-        const wantLimits = this.opts.health && now - s.limitsReadAt >= LIMITS_REFRESH_MS;
-        try {
-          const reading = await readNode(
-            client,
-            node.address,
-            { ...(this.opts.pattern ? { pattern: this.opts.pattern } : {}), includeKeyspace: Boolean(this.opts.includeKeyspace), sharded, health: this.opts.health, limits: wantLimits },
-            this.target.username,
-          );
-          if (wantLimits) {
-            s.limitsReadAt = now;
-            s.limits = reading.pubsubLimit;
-            s.limitsError = reading.limitsError;
-          }
-          if (s.limits) reading.pubsubLimit = s.limits;
-          readings.set(node.id, reading);
-        } catch (err) {
-          const e = describeRedisError(err, node.address, this.target.username);
-          // A permission problem is the user's to fix, not a node being down: stop here.
-          if (e.kind === 'permission' || e.kind === 'auth') throw e;
-          errors.set(node.id, e.message);
-        }
-      }),
-    );
+    const reads: Promise<void>[] = [];
+    for (const node of topology.nodes) {
+      if (replaced.has(node.id)) continue;
+      const s = this.state(node.id);
+      if (!s.read) this.startRead(node, s, sharded, now, deadlineMs);
+      // A node that has not answered within the deadline is not waited for again until it does.
+      if (s.read && !s.timedOut) reads.push(s.read);
+    }
+    await waitAtMost(Promise.all(reads), this.opts.waitMs ?? deadlineMs);
 
-    const warnings: string[] = [];
+    const warnings: string[] = [...topology.warnings];
+    for (const node of topology.nodes) {
+      const s = this.state(node.id);
+      if (s.fatal) throw s.fatal;
+      if (replaced.has(node.id)) continue;
+      const age = (at: number | undefined) => (at === undefined ? 'no reading yet' : `last reading ${((now - at) / 1000).toFixed(1)} s old`);
+      const waited = s.read && s.readStartedAt !== undefined ? this.clock() - s.readStartedAt : 0;
+      if (s.timedOut || waited >= deadlineMs) {
+        errors.set(node.id, `no answer within ${deadlineMs} ms (timed out; ${age(s.last?.at)})`);
+      } else if (s.read && s.last) {
+        // Slow but within its deadline: its previous reading stands in, and says how old it is.
+        readings.set(node.id, s.last.reading);
+        warnings.push(`${node.address} has not answered for ${(waited / 1000).toFixed(1)} s: showing its ${age(s.last.at)}`);
+      } else if (s.read) {
+        errors.set(node.id, `no answer yet after ${(waited / 1000).toFixed(1)} s`);
+      } else if (s.lastError !== undefined || !s.last) {
+        errors.set(node.id, s.lastError ?? 'not reachable');
+      } else {
+        readings.set(node.id, s.last.reading);
+      }
+    }
+
     const nodes: NodeRow[] = topology.nodes.map((node) => {
+      if (replaced.has(node.id)) return { address: node.address, role: node.role, up: false, replaced: true, error: 'marked failed by the cluster; its slots are served by another node' };
       const s = this.state(node.id);
       const reading = readings.get(node.id);
       const counters: { publishPerSec?: number; obufDisconnections?: number } = {};
-      if (reading?.info) {
+      if (reading?.info && !s.lastUsed) {
         const stats = parseCommandStats(reading.info);
-        const rate = s.publishRate.update(commandCalls(stats, 'publish') + commandCalls(stats, 'spublish'), now);
+        const rate = s.publishRate.update(commandCalls(stats, 'publish') + commandCalls(stats, 'spublish'), s.last?.at ?? now);
         if (rate !== undefined) counters.publishPerSec = rate;
         const disc = infoNumber(reading.info, 'client_output_buffer_limit_disconnections');
         if (disc !== undefined) {
           // A counter that went down means the server restarted: count from its new value.
           if (s.disconnectionsLast !== undefined) s.disconnectionsSeen += disc >= s.disconnectionsLast ? disc - s.disconnectionsLast : disc;
           s.disconnectionsLast = disc;
-          counters.obufDisconnections = s.disconnectionsSeen;
         }
+      }
+      if (reading) {
+        s.lastUsed = true;
+        if (s.disconnectionsLast !== undefined) counters.obufDisconnections = s.disconnectionsSeen;
         if (reading.clientsError) warnings.push(`${node.address}: pub/sub clients and output buffers unknown (${reading.clientsError})`);
         if (s.limitsError) warnings.push(`${node.address}: output-buffer limit unknown (${s.limitsError})`);
       }
@@ -251,7 +350,8 @@ export class Monitor {
     });
 
     for (const node of topology.nodes) {
-      if (errors.has(node.id)) warnings.push(`${node.address} (${node.role}) is down: ${errors.get(node.id)}; counts leave out its subscribers`);
+      if (replaced.has(node.id)) warnings.push(`${node.address} is marked failed by the cluster and serves no slot anymore (a replica took over): not counted`);
+      else if (errors.has(node.id)) warnings.push(`${node.address} (${node.role}) is down: ${errors.get(node.id)}; counts leave out its subscribers`);
     }
     if (!sharded) warnings.push(`sharded pub/sub needs Redis 7.0+ (this server is ${this.topology.version || 'older'}): shard channels not shown`);
 
@@ -318,8 +418,29 @@ export class Monitor {
   }
 
   close(): void {
+    this.closing.abort();
     this.sampler?.close();
     for (const s of this.states.values()) s.client?.disconnect();
     this.states.clear();
   }
+}
+
+/** What withDeadline rejects with when the time is up. */
+const TIMED_OUT = Symbol('timed out');
+
+/** `work`, or a rejection with TIMED_OUT once `ms` have passed; a late outcome of `work` is dropped (a bug in it still surfaces). */
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(TIMED_OUT), ms);
+  });
+  work.catch(rethrowIfBug);
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Waits for `work` to settle, or `ms`, whichever comes first. */
+async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+  const giveUp = new AbortController();
+  await Promise.race([work, sleep(ms, undefined, { signal: giveUp.signal }).catch(() => undefined)]);
+  giveUp.abort();
 }

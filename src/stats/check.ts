@@ -33,6 +33,8 @@ export interface CheckInput {
   unmatchedStatus?: CheckStatus;
   /** Nodes that could not be read: counts are then only lower bounds. */
   unreachableNodes?: string[];
+  /** Nodes the cluster marked failed whose slots a replica took over: named, but the counts are complete without them. */
+  replacedNodes?: string[];
 }
 
 export interface ChannelVerdict {
@@ -192,6 +194,7 @@ export function evaluateCheck(input: CheckInput): CheckResult {
     );
   }
   for (const node of input.unreachableNodes ?? []) notes.push(`node ${node} could not be read: counts leave out its subscribers`);
+  for (const node of input.replacedNodes ?? []) notes.push(`node ${node} is marked failed by the cluster and a replica took over its slots: not counted`);
   if (input.patternsUnknown === true) {
     notes.push('pattern subscriptions (PUBSUB NUMPAT) could not be read on every node');
   }

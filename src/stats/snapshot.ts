@@ -42,6 +42,8 @@ export interface NodeRow {
   up: boolean;
   /** Why the node is down or could not be read. */
   error?: string;
+  /** The cluster marked it failed and a replica took over its slots: it is named, not counted, and makes nothing unknown. */
+  replaced?: boolean;
   version?: string;
   clients?: number;
   /** Pub/sub clients, minus pubsub-mon's own connections. */

@@ -33,6 +33,8 @@ export interface DiscoveredTopology extends Topology {
   version: string;
   /** Nodes the cluster itself reports as failed; they are still listed in `nodes`. */
   failedNodeIds: string[];
+  /** What discovery could not find out (a primary or replica that could not be asked). */
+  warnings: string[];
 }
 
 /** Major and minor of a version string like "7.0.15"; [0, 0] when unknown. */

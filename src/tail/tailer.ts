@@ -7,7 +7,7 @@ import { parseMoved } from '../stats/cluster-topology.js';
 import { GapBook } from '../stats/tail-gaps.js';
 import { openNode, type NodeAddress } from '../redis/connect.js';
 import { describeRedisError, rethrowIfBug } from '../redis/errors.js';
-import { discoverTopology } from '../redis/discover.js';
+import { discoverTopology, infoAsker } from '../redis/discover.js';
 import { listChannels } from '../redis/queries.js';
 import { RawSubscriber, type MessageHandler } from '../redis/raw-subscriber.js';
 import { UsageError } from '../errors.js';
@@ -115,7 +115,7 @@ export class Tailer {
   private async start(): Promise<void> {
     const seed = { host: this.target.host, port: this.target.port };
     this.control = { client: await openNode(this.target, seed, 'tail-control'), node: seed };
-    this.topology = await discoverTopology(this.control.client, seed, this.target.forceCluster);
+    this.topology = await discoverTopology(this.control.client, seed, { forceCluster: this.target.forceCluster, ask: infoAsker(this.target, 'tail-control') });
     const sharded = versionAtLeast(this.topology.version, 7);
     const { patterns, channels, shardChannels, allShards } = this.subscriptions;
     if (!sharded && (shardChannels.length > 0 || allShards)) {
@@ -213,7 +213,7 @@ export class Tailer {
       try {
         const client = await this.controlOn(node);
         if (!client) return false;
-        this.topology = await discoverTopology(client, node);
+        this.topology = await discoverTopology(client, node, { ask: infoAsker(this.target, 'tail-control') });
         return true;
       } catch (err) {
         rethrowIfBug(err);

@@ -28,6 +28,8 @@ export interface NodeJson {
   role: 'primary' | 'replica';
   up: boolean;
   error?: string;
+  /** true for a node the cluster marked failed whose slots a replica took over (not counted, nothing unknown because of it). */
+  replaced: boolean;
   version: string | null;
   clients: number | null;
   pubsub_clients: number | null;
@@ -73,6 +75,7 @@ function nodeJson(n: NodeRow): NodeJson {
     role: n.role,
     up: n.up,
     ...(n.error !== undefined ? { error: n.error } : {}),
+    replaced: n.replaced === true,
     version: n.version ?? null,
     clients: known(n.clients),
     pubsub_clients: known(n.pubsubClients),
