@@ -64,15 +64,22 @@ export class PublisherLoop {
       conn.scan.onReply = (ok) => this.replied(conn, ok);
       socket.on('data', (chunk: Buffer) => countReplies(chunk, conn.scan));
       socket.on('error', (err) => {
-        this.report.failure ??= `publisher ${this.plan.id} lost its connection to ${node.address}: ${err.message}`;
+        this.failed(node, `publisher ${this.plan.id} lost its connection to ${node.address}: ${err.message}`);
       });
       socket.on('close', () => {
-        if (!this.stopped) this.report.failure ??= `publisher ${this.plan.id}: ${node.address} closed the connection`;
+        if (!this.stopped) this.failed(node, `publisher ${this.plan.id}: ${node.address} closed the connection`);
       });
       byAddress.set(node.address, conn);
       this.conns.push(conn);
     }
     this.route = this.plan.routes.map((n) => byAddress.get(n.address)!);
+  }
+
+  /** The first connection that broke, and how. */
+  private failed(node: NodeRef, message: string): void {
+    if (this.report.failure !== undefined) return;
+    this.report.failure = message;
+    this.report.failedNode = node.address;
   }
 
   private replied(conn: Conn, ok: boolean): void {

@@ -56,6 +56,32 @@ async function sampleServers(nodes: readonly TopologyNode[], clients: ReadonlyMa
   return sampleFromInfos(infos);
 }
 
+/**
+ * Addresses of the nodes that do not answer now: asked on their control connection, or on a new
+ * one when that broke (its node may have come back since).
+ */
+async function unansweringNodes(target: ConnectionTarget, nodes: readonly TopologyNode[], clients: Map<string, Redis>): Promise<string[]> {
+  const down: string[] = [];
+  await Promise.all(
+    nodes.map(async (n) => {
+      const client = clients.get(n.id)!;
+      try {
+        if (client.status === 'ready') {
+          await client.ping();
+          return;
+        }
+        const fresh = await openNode(target, n, 'bench-control');
+        client.disconnect();
+        clients.set(n.id, fresh);
+      } catch (err) {
+        rethrowIfBug(err);
+        down.push(n.address);
+      }
+    }),
+  );
+  return down;
+}
+
 /** The first thing a worker reported going wrong: a bug is rethrown as it is, anything else is typed. */
 function workerProblem(handles: readonly WorkerHandle[]): Error | undefined {
   const crashed = handles.find((h) => h.crashed);
@@ -145,6 +171,7 @@ export async function runBench(target: ConnectionTarget, config: BenchConfig, ho
     await Promise.all(handles.map((h) => h.until(() => h.done !== undefined)));
     const failure = workerProblem(handles);
     if (failure) throw failure instanceof PubsubMonError ? new ServerError(failure.message) : failure;
+    const downNodes = await unansweringNodes(target, topology.nodes, clients);
     notePeak(await peakSubscriberOmem(topology.nodes, clients));
     const after = await sampleServers(topology.nodes, clients);
 
@@ -164,6 +191,7 @@ export async function runBench(target: ConnectionTarget, config: BenchConfig, ho
       ...(pubsubLimit !== undefined ? { pubsubLimit } : {}),
       p99BySecond: progress.p99BySecond,
       interrupted: signal.aborted,
+      ...(downNodes.length > 0 ? { downNodes } : {}),
     });
   } catch (err) {
     throw describeRedisError(err, `${target.host}:${target.port}`, target.username);

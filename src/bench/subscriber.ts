@@ -40,6 +40,12 @@ export class SubscriberLoop {
       sub.onClose = (reason) => {
         if (this.running) this.report.lost ??= { address: c.node.address, reason, atNs: hrNowNs() };
       };
+      // The server ends shard subscriptions by itself when their slot leaves the node: say so in the result.
+      sub.onServerUnsubscribe = (kind) => {
+        if (!this.running || kind !== 'ssubscribe') return;
+        this.report.ended ??= { address: c.node.address, channels: 0, atNs: hrNowNs() };
+        this.report.ended.channels++;
+      };
       await sub.connect();
       this.subs.push(sub);
       if (c.kind === 'ssubscribe') {

@@ -136,7 +136,7 @@ export const tailCommand = defineCommand({
         gaps++;
         marker(`${reason}; messages published until it is back are missed`, { ts: new Date().toISOString(), kind: 'gap', node, reason });
       },
-      onResume: (node, downMs) => marker(`${node} is back after ${downMs} ms; resubscribed`, { ts: new Date().toISOString(), kind: 'resumed', node, down_ms: downMs }),
+      onResume: (node, downMs) => marker(`resubscribed on ${node}, ${downMs} ms after the gap`, { ts: new Date().toISOString(), kind: 'resumed', node, down_ms: downMs }),
       onNotice: (text) => complain(io, text),
     });
 

@@ -17,6 +17,7 @@ import { RateSampler } from './sampler.js';
 import { globMatch } from '../stats/glob.js';
 import { byteString } from '../stats/channel-name.js';
 import { CounterRate } from '../stats/counter-rate.js';
+import { shardChannelsElsewhere } from '../stats/shard-placement.js';
 
 export interface MonitorOptions {
   /** Connection name suffix: `pubsub-mon:<role>`. */
@@ -50,6 +51,8 @@ const LIMITS_REFRESH_MS = 30_000;
 interface NodeState {
   client?: Redis;
   lastError?: string;
+  /** The last error of the node's connection itself, what `reconnecting (...)` is built from. */
+  linkError?: string;
   publishRate: CounterRate;
   disconnectionsLast?: number;
   disconnectionsSeen: number;
@@ -145,7 +148,7 @@ export class Monitor {
           s.client = c;
           s.openError = undefined;
           c.on('error', (err: unknown) => {
-            s.lastError = describeRedisError(err, node.address, this.target.username).message;
+            s.linkError = describeRedisError(err, node.address, this.target.username).message;
           });
         })
         .catch((err: unknown) => {
@@ -162,7 +165,10 @@ export class Monitor {
     }
     if (!s.client) return undefined;
     if (s.client.status !== 'ready') {
-      s.lastError = s.client.status === 'reconnecting' || s.client.status === 'connecting' ? `reconnecting (${s.lastError ?? 'connection lost'})` : s.lastError ?? 'connection lost';
+      // Built from the connection's own error each time, never from the last message: one
+      // `reconnecting (...)` however many refreshes it lasts.
+      const cause = s.linkError ?? 'connection lost';
+      s.lastError = s.client.status === 'reconnecting' || s.client.status === 'connecting' ? `reconnecting (${cause})` : cause;
       return undefined;
     }
     return s.client;
@@ -349,11 +355,14 @@ export class Monitor {
     }
     if (!sharded) warnings.push(`sharded pub/sub needs Redis 7.0+ (this server is ${this.topology.version || 'older'}): shard channels not shown`);
 
-    warnings.push(...attributionWarnings(topology, readings));
-    let channels = mergeChannels(topology, readings, own);
+    // A node lists a shard channel of a slot the topology gives to another shard: the slot moved.
+    // Ask again now, or the channel would be missing until the next rediscovery.
+    if (shardChannelsElsewhere(topology, readings).length > 0) await this.rediscover();
+    warnings.push(...attributionWarnings(this.topology, readings));
+    let channels = mergeChannels(this.topology, readings, own);
     if (this.sampler) {
       channels = this.applyRates(channels, warnings);
-      await this.updateSampler(topology, channels, errors);
+      await this.updateSampler(this.topology, channels, errors);
     }
     const snapshot: Snapshot = {
       time: now,

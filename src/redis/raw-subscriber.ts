@@ -18,6 +18,10 @@ const UNSUBSCRIBE: Record<SubscribeKind, string> = { subscribe: 'unsubscribe', p
 export type MessageHandler = (kind: PushKind, pattern: Buffer | undefined, channel: Buffer, payload: Buffer, receivedAt: number) => void;
 
 interface Waiter {
+  /** The first word of the replies expected (`ssubscribe`, `sunsubscribe`...). */
+  reply: string;
+  /** The names the command carried: a reply for any other name is not this command's. */
+  names: ReadonlySet<string>;
   /** Replies still expected: one per channel for (un)subscribe, else one. */
   remaining: number;
   resolve: () => void;
@@ -60,6 +64,11 @@ export class RawSubscriber {
   /** Opens the socket (TLS if asked), authenticates and names the connection. */
   async connect(): Promise<void> {
     const socket = await openRawSocket(this.target, this.node, this.role);
+    if (this.closing) {
+      // close() came while connecting: the caller no longer wants this connection.
+      socket.destroy();
+      throw new ConnectionError(`connection to ${this.address} was closed while connecting`);
+    }
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
       this.receivedAt = this.clock();
@@ -92,13 +101,14 @@ export class RawSubscriber {
     });
   }
 
-  /** Sends `command` with `names` as their exact bytes (channel-name.ts), never re-encoded as text. */
-  private send(command: string, names: string[], replies: number): Promise<void> {
-    logCommand(this.address, [command, ...names]);
+  private send(args: [string, ...string[]]): Promise<void> {
+    logCommand(this.address, args);
     const socket = this.socket;
     if (!socket || socket.destroyed) return Promise.reject(new ConnectionError(`connection to ${this.address} was lost`));
+    const [command, ...names] = args;
     return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ remaining: replies, resolve, reject });
+      this.waiters.push({ reply: command.toLowerCase(), names: new Set(names), remaining: names.length, resolve, reject });
+      // Names go as their exact bytes (channel-name.ts), never re-encoded as text.
       socket.write(encodeCommand([command, ...names.map(encodeName)]));
     });
   }
@@ -107,7 +117,7 @@ export class RawSubscriber {
   async subscribe(kind: SubscribeKind, names: string[]): Promise<void> {
     if (names.length === 0) return;
     try {
-      await this.withTimeout(this.send(kind.toUpperCase(), names, names.length), kind.toUpperCase());
+      await this.withTimeout(this.send([kind.toUpperCase(), ...names]), kind.toUpperCase());
     } catch (err) {
       throw describeRedisError(err, this.address, this.target.username);
     }
@@ -115,7 +125,7 @@ export class RawSubscriber {
 
   async unsubscribe(kind: SubscribeKind, names: string[]): Promise<void> {
     if (names.length === 0) return;
-    await this.send(UNSUBSCRIBE[kind].toUpperCase(), names, names.length).catch(rethrowIfBug);
+    await this.send([UNSUBSCRIBE[kind].toUpperCase(), ...names]).catch(rethrowIfBug);
   }
 
   private dispatch(v: RespValue): void {
@@ -136,17 +146,22 @@ export class RawSubscriber {
           return;
         }
         const word = head.toString('latin1');
-        if (word === 'subscribe' || word === 'psubscribe' || word === 'ssubscribe') return this.confirm();
+        const name = Buffer.isBuffer(v[1]) ? decodeName(v[1]) : '';
         if (word === 'unsubscribe' || word === 'punsubscribe' || word === 'sunsubscribe') {
-          // Nothing of ours asked for it: the server dropped the subscription (slot migrated away).
-          if (this.waiters.length === 0) {
+          // Not the answer to an unsubscribe of ours: the server dropped the subscription by itself
+          // (a shard channel's slot moved), possibly while another command of ours was waiting.
+          if (!this.answers(word, name)) {
             const kind = (word === 'unsubscribe' ? 'subscribe' : word === 'punsubscribe' ? 'psubscribe' : 'ssubscribe') as SubscribeKind;
-            this.onServerUnsubscribe(kind, Buffer.isBuffer(v[1]) ? decodeName(v[1]) : '');
+            this.onServerUnsubscribe(kind, name);
             return;
           }
           return this.confirm();
         }
-        if (word === 'pong') return this.confirm();
+        // Servers never send these unasked: each answers the oldest waiting command of its kind.
+        if (word === 'subscribe' || word === 'psubscribe' || word === 'ssubscribe') {
+          if (this.waiters[0]?.reply === word) this.confirm();
+          return;
+        }
       }
       return this.confirm();
     }
@@ -156,6 +171,12 @@ export class RawSubscriber {
       return;
     }
     this.confirm();
+  }
+
+  /** Whether an unsubscribe-kind `word` reply for `name` answers the oldest waiting command. */
+  private answers(word: string, name: string): boolean {
+    const w = this.waiters[0];
+    return w !== undefined && w.reply === word && w.names.has(name);
   }
 
   private confirm(): void {

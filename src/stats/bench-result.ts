@@ -3,6 +3,7 @@
 import { decodeHistogram, encodeHistogram, summarize, type LatencyHistogram, type LatencySummary } from './histogram.js';
 import { infoNumber } from './info.js';
 import type { BenchConfig, PublishMode, SubscribeMode } from './bench-config.js';
+import { noun, plural } from './plural.js';
 
 /** What one publisher reports at the end of the run. */
 export interface PublisherReport {
@@ -20,6 +21,8 @@ export interface PublisherReport {
   lastSendNs: number;
   /** The connection broke before all replies came back. */
   failure?: string;
+  /** The address of the node whose connection broke. */
+  failedNode?: string;
 }
 
 /** What one subscriber reports at the end of the run. */
@@ -38,6 +41,11 @@ export interface SubscriberReport {
   perSecond: number[];
   /** Set when a connection ended during the run: who, why, and when (ns). */
   lost?: { address: string; reason: string; atNs: number };
+  /**
+   * Set when a node ended subscriptions by itself during the run (a shard channel's slot moved
+   * away from it: a slot migration, or a failover that demoted it): where, how many, the first when (ns).
+   */
+  ended?: { address: string; channels: number; atNs: number };
 }
 
 /**
@@ -197,6 +205,8 @@ export interface BenchRunData {
   /** Live p99 per second of the run, from the progress ticks. */
   p99BySecond: number[];
   interrupted: boolean;
+  /** Addresses of the nodes that no longer answered when the run ended. */
+  downNodes?: string[];
 }
 
 export interface AssembledBench {
@@ -209,11 +219,21 @@ function mib(n: number): string {
   return `${(n / 1048576).toFixed(n < 1048576 ? 2 : 1)} MiB`;
 }
 
-/** Why a subscriber's connection ended: the output-buffer limit when the server's counter says so. */
+/** Seconds into the measured run, as reasons show them. */
+function secondsAt(atNs: number, a: BenchRunData): string {
+  return ((atNs - a.measureFromNs) / 1e9).toFixed(1);
+}
+
+/**
+ * Why a subscriber's connection ended: its node went down when it no longer answered at the end;
+ * the output-buffer limit when the server's counter says so; otherwise the cause is not known.
+ */
 function subscriberLoss(r: SubscriberReport & { lost: NonNullable<SubscriberReport['lost']> }, a: BenchRunData, disconnections: number | undefined): IncompleteReason {
-  const at = ((r.lost.atNs - a.measureFromNs) / 1e9).toFixed(1);
-  const head = `subscriber ${r.id} on ${r.lost.address} was disconnected at ${at} s (${r.lost.reason})`;
+  const head = `subscriber ${r.id} on ${r.lost.address} was disconnected at ${secondsAt(r.lost.atNs, a)} s (${r.lost.reason})`;
   const tail = 'everything it would have received after that counts as lost';
+  if (a.downNodes?.includes(r.lost.address)) {
+    return { kind: 'node-down', message: `${head}: ${r.lost.address} went down (it no longer answered when the run ended); ${tail}` };
+  }
   if (disconnections !== undefined && disconnections > 0) {
     return {
       kind: 'output-buffer-limit',
@@ -250,9 +270,24 @@ export function assembleBenchResult(a: BenchRunData): AssembledBench {
 
   const delta = (k: keyof ServerSample) => (a.before[k] !== undefined && a.after[k] !== undefined ? a.after[k]! - a.before[k]! : undefined);
   const incomplete: IncompleteReason[] = [];
-  for (const p of publishers) if (p.failure) incomplete.push({ kind: 'disconnected', message: p.failure });
+  for (const p of publishers) {
+    if (!p.failure) continue;
+    const down = p.failedNode !== undefined && a.downNodes?.includes(p.failedNode);
+    incomplete.push(down ? { kind: 'node-down', message: `${p.failure}: ${p.failedNode} went down (it no longer answered when the run ended)` } : { kind: 'disconnected', message: p.failure });
+  }
   const disconnections = delta('disconnections');
   for (const r of subscribers) if (r.lost) incomplete.push(subscriberLoss({ ...r, lost: r.lost }, a, disconnections));
+  for (const r of subscribers) {
+    if (!r.ended) continue;
+    const { address, channels, atNs } = r.ended;
+    incomplete.push({
+      kind: 'subscription-ended',
+      message:
+        `subscriber ${r.id}: ${address} ended its ${noun(channels, 'subscription')} to ${plural(channels, 'shard channel')} at ${secondsAt(atNs, a)} s, ` +
+        `as a node does when a slot it serves moves away (a slot migration, or a failover that made another node the shard's primary); ` +
+        `bench does not follow a channel to its new owner, so what was published to it after that counts as lost`,
+    });
+  }
   for (const r of subscribers) {
     if (r.overflow > 0) incomplete.push({ kind: 'latency-overflow', message: `subscriber ${r.id}: ${r.overflow} latencies above 60 s were recorded as 60 s` });
   }

@@ -202,3 +202,9 @@ export function parseClusterNodes(text: string): ClusterNode[] {
     return node;
   });
 }
+
+/** Where a `MOVED <slot> <host>:<port>` error reply sends a slot, or undefined for any other error. */
+export function parseMoved(message: string): { slot: number; address: string } | undefined {
+  const m = /\bMOVED (\d+) (\S+:\d+)/.exec(message);
+  return m ? { slot: Number(m[1]), address: m[2]! } : undefined;
+}

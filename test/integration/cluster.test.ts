@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { hashSlot } from '../../src/stats/hash-slot.js';
 import { Clients, ownerOfSlot } from '../helpers/redis.js';
-import { runCli } from '../helpers/cli.js';
-import { findChannel as find, watchOnce } from '../helpers/watch.js';
+import { RunningCli, runCli } from '../helpers/cli.js';
+import { findChannel as find, watchOnce, type WatchJson } from '../helpers/watch.js';
 
 
 let sb: Sandbox;
@@ -87,6 +87,31 @@ describe('watch on a 3+3 cluster', () => {
     } finally {
       running = false;
       await loop;
+    }
+  });
+
+  it('shows a shard channel on its new shard at the next refresh after its slot moves', async () => {
+    const name = '{watch-moves}jobs';
+    const slot = hashSlot(name);
+    const from = (await ownerOfSlot(sb, clients, slot)).primary;
+    const to = sb.nodes.find((n) => n.role === 'primary' && n !== from)!;
+    await clients.ssubscribe(from, name);
+    const watch = new RunningCli(['watch', '-u', sb.url, '--json', '--interval', '300ms']);
+    const docs = () => watch.lines().map((l) => JSON.parse(l) as WatchJson);
+    try {
+      await watch.waitForLine((l) => find(JSON.parse(l) as WatchJson, name, 'shard')?.shard === from.address);
+      const toId = (await (await clients.open(to, 'test:admin')).call('CLUSTER', 'MYID')) as string;
+      for (const n of [to, from, ...sb.nodes.filter((x) => x.role === 'primary' && x !== to && x !== from)]) {
+        await (await clients.open(n, 'test:admin')).call('CLUSTER', 'SETSLOT', String(slot), 'NODE', toId);
+      }
+      // The application follows its channel to the new owner (the old one ended its subscription).
+      await clients.ssubscribe(to, name);
+      const seen = docs().length;
+      // The refresh under way may have read the nodes before that; the one after it must show the move.
+      await expect.poll(() => docs().length, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(seen + 2);
+      expect(find(docs()[seen + 1]!, name, 'shard')).toMatchObject({ subscribers: 1, slot, shard: to.address });
+    } finally {
+      await watch.interrupt();
     }
   });
 

@@ -110,8 +110,13 @@ describe('tail on a 3+3 cluster', () => {
       for (const n of [to, from.primary, ...sb.nodes.filter((x) => x.role === 'primary' && x !== to && x !== from.primary)]) {
         await (await clients.open(n, 'test:admin')).call('CLUSTER', 'SETSLOT', String(slot), 'NODE', toId);
       }
-      await tail.waitForLine((l) => l.includes('"kind":"gap"'));
-      await tail.waitForLine((l) => l.includes('"kind":"resumed"'));
+      // Markers name nodes, never channels: where the subscription was lost, and where it came back.
+      const gap = JSON.parse(await tail.waitForLine((l) => l.includes('"kind":"gap"'))) as { node: string; reason: string };
+      expect(gap.node).toBe(from.primary.address);
+      expect(gap.reason).toContain(name);
+      const resumed = JSON.parse(await tail.waitForLine((l) => l.includes('"kind":"resumed"'))) as { node: string; down_ms: number };
+      expect(resumed.node).toBe(to.address);
+      expect(resumed.down_ms).toBeGreaterThanOrEqual(0);
       await expect.poll(async () => {
         const c = await clients.open(to, 'test:probe');
         return Number(((await c.call('PUBSUB', 'SHARDNUMSUB', name)) as [string, number])[1]);
@@ -119,6 +124,48 @@ describe('tail on a 3+3 cluster', () => {
       await (await clients.open(to, 'test:publisher')).call('SPUBLISH', name, 'after-move');
       const line = JSON.parse(await tail.waitForLine((l) => l.includes('after-move'))) as TailJson;
       expect(line.node).toBe(to.address);
+    } finally {
+      await tail.interrupt();
+    }
+  });
+
+  it('moves several shard channels at once to a node it had no connection to: one connection there, each message once, and --timeout ends it', async () => {
+    // Three channels in three slots of one primary, and another primary to move all three to.
+    const from = (await ownerOfSlot(sb, clients, hashSlot('{many-0}jobs'))).primary;
+    const names: string[] = [];
+    for (let i = 0; names.length < 3; i++) {
+      const name = `{many-${i}}jobs`;
+      if ((await ownerOfSlot(sb, clients, hashSlot(name))).primary === from) names.push(name);
+    }
+    const slots = names.map(hashSlot);
+    const to = sb.nodes.find((n) => n.role === 'primary' && n !== from)!;
+    const others = sb.nodes.filter((n) => n.role === 'primary' && n !== from && n !== to);
+    const started = Date.now();
+    const tail = new RunningCli(['tail', '-u', `redis://${from.address}`, ...names.flatMap((n) => ['--shard', n]), '--json', '--timeout', '4s']);
+    try {
+      for (const n of names) await expect.poll(() => total('SHARDNUMSUB', n), settle(`SSUBSCRIBE ${n}`)).toBe(1);
+      const toId = (await (await clients.open(to, 'test:admin')).call('CLUSTER', 'MYID')) as string;
+      // The new owner first, then the old one in one pipeline, so it ends all three subscriptions at once.
+      for (const node of [to, from, ...others]) {
+        const admin = await clients.open(node, 'test:admin');
+        await Promise.all(slots.map((slot) => admin.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', toId)));
+      }
+      const onTo = await clients.open(to, 'test:probe');
+      for (const n of names) {
+        await expect.poll(async () => Number(((await onTo.call('PUBSUB', 'SHARDNUMSUB', n)) as [string, number])[1]), settle(`${n} on the new owner`)).toBe(1);
+      }
+      const shardConnections = ((await onTo.call('CLIENT', 'LIST')) as string).split('\n').filter((l) => / name=pubsub-mon:tail-shard /.test(l));
+      expect(shardConnections).toHaveLength(1);
+      for (const n of names) await onTo.call('SPUBLISH', n, `after-${n}`);
+      await tail.waitForLine((l) => l.includes(`after-${names[2]!}`));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(parse(tail.stdout).map((l) => l.payload).sort()).toEqual(names.map((n) => `after-${n}`).sort());
+      const markers = tail.lines().map((l) => JSON.parse(l) as { kind: string; node: string }).filter((l) => !l.kind.endsWith('message'));
+      expect(markers).toEqual([expect.objectContaining({ kind: 'gap', node: from.address }), expect.objectContaining({ kind: 'resumed', node: to.address })]);
+      // --timeout ends it; a leftover connection would keep the process alive.
+      const ended = await Promise.race([tail.finished(20_000), new Promise<string>((r) => setTimeout(() => r('still running'), 8_000))]);
+      expect(ended).toBe(0);
+      expect(Date.now() - started).toBeLessThan(8_000);
     } finally {
       await tail.interrupt();
     }

@@ -146,6 +146,36 @@ describe('assembleBenchResult: why a result is incomplete, by kind', () => {
     expect(result.incomplete[3]!.message).toContain('7 messages without a bench header');
   });
 
+  it('says a node went down when the subscriber\'s or publisher\'s node no longer answered at the end, without blaming the output buffer', () => {
+    const { result } = assembleBenchResult(
+      run({
+        publishers: [publisher({ failure: 'publisher 0: 127.0.0.1:7001 closed the connection', failedNode: '127.0.0.1:7001' })],
+        subscribers: [subscriber({ lost })],
+        pubsubLimit: 32 * 1048576,
+        downNodes: ['127.0.0.1:7001'],
+      }),
+    );
+    expect(result.incomplete.map((r) => r.kind)).toEqual(['node-down', 'node-down']);
+    expect(result.incomplete[0]!.message).toBe('publisher 0: 127.0.0.1:7001 closed the connection: 127.0.0.1:7001 went down (it no longer answered when the run ended)');
+    expect(result.incomplete[1]!.message).toContain('disconnected at 1.5 s (connection reset): 127.0.0.1:7001 went down');
+    for (const r of result.incomplete) expect(r.message).not.toMatch(/output.buffer/);
+  });
+
+  it('keeps "disconnected" for a publisher whose node still answers', () => {
+    const { result } = assembleBenchResult(
+      run({ publishers: [publisher({ failure: 'publisher 0: 127.0.0.1:7000 closed the connection', failedNode: '127.0.0.1:7000' })], downNodes: ['127.0.0.1:7001'] }),
+    );
+    expect(result.incomplete.map((r) => r.kind)).toEqual(['disconnected']);
+  });
+
+  it('reports shard subscriptions the server ended, where, how many and when', () => {
+    const ended = { address: '127.0.0.1:7002', channels: 3, atNs: START + 0.8 * SECOND };
+    const { result } = assembleBenchResult(run({ subscribers: [subscriber({ ended })] }));
+    expect(result.incomplete.map((r) => r.kind)).toEqual(['subscription-ended']);
+    expect(result.incomplete[0]!.message).toMatch(/^subscriber 0: 127\.0\.0\.1:7002 ended its subscriptions to 3 shard channels at 0\.8 s, /);
+    expect(incompleteExitCode(result.incomplete)).toBe(1);
+  });
+
   it('is complete when nothing went wrong', () => {
     expect(assembleBenchResult(run()).result.incomplete).toEqual([]);
   });

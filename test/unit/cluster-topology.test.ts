@@ -1,7 +1,7 @@
 // Unit tests for cluster discovery from CLUSTER SHARDS and CLUSTER NODES, with replies from a real cluster.
 import { describe, it, expect } from 'vitest';
 import { Buffer } from 'node:buffer';
-import { parseClusterNodes, parseClusterShards } from '../../src/stats/cluster-topology.js';
+import { parseClusterNodes, parseClusterShards, parseMoved } from '../../src/stats/cluster-topology.js';
 
 const P1 = '4292bdb3da907b929ace3a5c7929741ff761832b';
 const P2 = '7308cc120b14632352e8331cb5307d4aebbdf0ae';
@@ -230,5 +230,17 @@ describe('parseClusterNodes', () => {
   it('keeps primaryId for a replica whose primary is not listed, with no slots', () => {
     const [node] = parseClusterNodes(`${R1} 10.0.0.2:7001@17001 slave ${P1} 0 0 1 connected`);
     expect(node).toMatchObject({ primaryId: P1, shardId: P1, slots: [] });
+  });
+});
+
+describe('parseMoved', () => {
+  it('reads the slot and the address a MOVED reply sends it to, as describeRedisError words it', () => {
+    expect(parseMoved('127.0.0.1:7000: MOVED 4748 127.0.0.1:7001')).toEqual({ slot: 4748, address: '127.0.0.1:7001' });
+    expect(parseMoved('MOVED 0 ::1:7002')).toEqual({ slot: 0, address: '::1:7002' });
+  });
+
+  it('is undefined for any other error', () => {
+    expect(parseMoved('127.0.0.1:7000: CROSSSLOT Keys in request don\'t hash to the same slot')).toBeUndefined();
+    expect(parseMoved('ASK 12 127.0.0.1:7001')).toBeUndefined();
   });
 });
