@@ -61,3 +61,8 @@ function matchFrom(p: string, pi: number, s: string, si: number): boolean {
   }
   return si === s.length;
 }
+
+/** A glob that matches exactly `name` and nothing else: every character the matcher treats specially is escaped. */
+export function escapeGlob(name: string): string {
+  return name.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+}

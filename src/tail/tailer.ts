@@ -3,6 +3,9 @@ import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from '../redis/target.js';
 import { slotOwners, versionAtLeast, type DiscoveredTopology, type TopologyNode } from '../stats/topology.js';
 import { hashSlot } from '../stats/hash-slot.js';
+import { escapeGlob } from '../stats/glob.js';
+import { encodeName } from '../stats/channel-name.js';
+import { shardRole } from '../stats/own-subscriptions.js';
 import { parseMoved } from '../stats/cluster-topology.js';
 import { GapBook } from '../stats/tail-gaps.js';
 import { openNode, type NodeAddress } from '../redis/connect.js';
@@ -15,7 +18,7 @@ import { UsageError } from '../errors.js';
 export interface TailSubscriptions {
   /** PSUBSCRIBE patterns (classic traffic). */
   patterns: string[];
-  /** SUBSCRIBE channels. */
+  /** Exact channels: heard through a pattern that matches only them, so NUMSUB never counts tail. */
   channels: string[];
   /** SSUBSCRIBE channels, each on its owner. */
   shardChannels: string[];
@@ -43,6 +46,8 @@ const DEFAULT_REDISCOVER_MS = 3000;
 /** Retries after a failed attempt to get everything back start here and double up to the max. */
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
+/** Shard channels per connection, whose name lists them all. */
+const SHARD_CHANNELS_PER_CONNECTION = 64;
 /** Failed reconnects to the classic node before another node is tried (a cluster only). */
 const CLASSIC_ATTEMPTS_PER_NODE = 2;
 
@@ -67,8 +72,12 @@ export class Tailer {
   private classicNode: TopologyNode | undefined;
   private classic: Connection | undefined;
   private classicFailures = 0;
-  /** Shard connections by node id: never more than one per node. */
-  private readonly shardConns = new Map<string, Connection>();
+  /**
+   * Shard connections, each named after the channels it was opened for (how every pubsub-mon
+   * process leaves them out of the counts): a batch of channels placed together on one node shares
+   * one, and a channel is never held twice.
+   */
+  private readonly shardConns = new Set<Connection>();
   /** Every shard channel to hold. */
   private readonly wanted = new Set<string>();
   /** Every subscriber connection made and not closed yet, connecting ones too, so close() ends them all. */
@@ -193,7 +202,7 @@ export class Tailer {
   private heldOn(key: string): string | undefined {
     if (key === CLASSIC_KEY) return this.classic?.node.address;
     const name = key.slice(SHARD_PREFIX.length);
-    for (const conn of this.shardConns.values()) if (conn.shards.get(name) === 'held') return conn.node.address;
+    for (const conn of this.shardConns) if (conn.shards.get(name) === 'held') return conn.node.address;
     return undefined;
   }
 
@@ -241,6 +250,17 @@ export class Tailer {
 
   private async openClassic(node: TopologyNode): Promise<Connection> {
     const sub = this.subscriber(node, 'tail');
+    // An exact channel is heard through a pattern that matches only it: NUMSUB then never counts
+    // tail as a subscriber. Its messages arrive as pmessage of that pattern and are told as plain
+    // messages again, as a SUBSCRIBE would have given them.
+    const exact = new Map(this.subscriptions.channels.map((name) => [encodeName(escapeGlob(name)).toString('latin1'), name]));
+    if (exact.size > 0) {
+      const forward = sub.onMessage;
+      sub.onMessage = (kind, pattern, channel, payload, receivedAt) => {
+        if (kind === 'pmessage' && pattern && exact.has(pattern.toString('latin1'))) forward('message', undefined, channel, payload, receivedAt);
+        else forward(kind, pattern, channel, payload, receivedAt);
+      };
+    }
     const conn: Connection = { node, sub, shards: new Map() };
     sub.onClose = (reason) => {
       this.subs.delete(sub);
@@ -252,8 +272,7 @@ export class Tailer {
     };
     try {
       await sub.connect();
-      await sub.subscribe('psubscribe', this.subscriptions.patterns);
-      await sub.subscribe('subscribe', this.subscriptions.channels);
+      await sub.subscribe('psubscribe', [...this.subscriptions.patterns, ...this.subscriptions.channels.map(escapeGlob)]);
     } catch (err) {
       this.closeSubscriber(sub);
       throw err;
@@ -299,7 +318,7 @@ export class Tailer {
    */
   private async placeShards(strict: boolean): Promise<boolean> {
     const placed = new Set<string>();
-    for (const conn of this.shardConns.values()) for (const name of conn.shards.keys()) placed.add(name);
+    for (const conn of this.shardConns) for (const name of conn.shards.keys()) placed.add(name);
     const ownerOf = this.owners();
     const todo = new Map<string, { node: TopologyNode; names: string[] }>();
     let complete = true;
@@ -315,13 +334,17 @@ export class Tailer {
       if (!entry) todo.set(node.id, (entry = { node, names: [] }));
       entry.names.push(name);
     }
-    for (const [id, conn] of this.shardConns) {
-      if (conn.shards.size === 0 && !todo.has(id)) {
-        this.shardConns.delete(id);
+    for (const conn of this.shardConns) {
+      if (conn.shards.size === 0) {
+        this.shardConns.delete(conn);
         this.closeSubscriber(conn.sub);
       }
     }
-    const results = await Promise.all([...todo.values()].map(({ node, names }) => this.holdOn(node, names, strict)));
+    // A connection's name lists its channels: a few dozen per connection keep names short.
+    const batches = [...todo.values()].flatMap(({ node, names }) =>
+      Array.from({ length: Math.ceil(names.length / SHARD_CHANNELS_PER_CONNECTION) }, (_, i) => ({ node, names: names.slice(i * SHARD_CHANNELS_PER_CONNECTION, (i + 1) * SHARD_CHANNELS_PER_CONNECTION) })),
+    );
+    const results = await Promise.all(batches.map(({ node, names }) => this.holdOn(node, names, strict)));
     return complete && results.every(Boolean);
   }
 
@@ -340,20 +363,18 @@ export class Tailer {
     };
   }
 
+  /** Opens one connection on `node` named after `names`, and subscribes each of them on it. */
   private async holdOn(node: TopologyNode, names: string[], strict: boolean): Promise<boolean> {
-    let conn = this.shardConns.get(node.id);
-    if (!conn) {
-      try {
-        conn = await this.openShard(node);
-      } catch (err) {
-        if (strict) throw err;
-        this.refused(err, node, names);
-        return false;
-      }
-      if (this.closed) return true;
-      this.shardConns.set(node.id, conn);
+    let c: Connection;
+    try {
+      c = await this.openShard(node, names);
+    } catch (err) {
+      if (strict) throw err;
+      this.refused(err, node, names);
+      return false;
     }
-    const c = conn;
+    if (this.closed) return true;
+    this.shardConns.add(c);
     // One channel per SSUBSCRIBE: several in one call must share a slot, else CROSSSLOT.
     const results = await Promise.all(
       names.map(async (name) => {
@@ -374,13 +395,13 @@ export class Tailer {
     return results.every(Boolean);
   }
 
-  private async openShard(node: TopologyNode): Promise<Connection> {
-    const sub = this.subscriber(node, 'tail-shard');
+  private async openShard(node: TopologyNode, names: string[]): Promise<Connection> {
+    const sub = this.subscriber(node, shardRole('tail-shard', names));
     const conn: Connection = { node, sub, shards: new Map() };
     sub.onClose = (reason) => {
       this.subs.delete(sub);
-      if (this.shardConns.get(node.id) !== conn) return;
-      this.shardConns.delete(node.id);
+      if (!this.shardConns.has(conn)) return;
+      this.shardConns.delete(conn);
       const held = [...conn.shards].filter(([, state]) => state === 'held').map(([name]) => shardKey(name));
       conn.shards.clear();
       this.gaps.connectionLost(node.address, held, reason);

@@ -54,6 +54,21 @@ async function shardNumsub(channel: string): Promise<number> {
 }
 
 describe('other pubsub-mon processes never count', () => {
+  it('a tail -c elsewhere does not count as a subscriber of the channel it listens to', async () => {
+    const tail = new RunningCli(['tail', '-u', sb.url, '-c', 'payments', '--json']);
+    running.push(tail);
+    const publisher = await clients.open(sb.nodes[2]!, 'test:publisher');
+    // tail hears it (it is subscribed), yet check finds nobody.
+    await expect.poll(async () => {
+      await publisher.publish('payments', 'p');
+      return tail.lines().length;
+    }, { timeout: 15_000, interval: 200 }).toBeGreaterThan(0);
+    expect(JSON.parse(tail.lines()[0]!)).toMatchObject({ kind: 'message', pattern: null, channel: 'payments' });
+    const r = await runCli(['check', '-u', sb.url, '-c', 'payments']);
+    expect(r.stdout).toMatch(/^CRITICAL - /);
+    expect(r.code).toBe(2);
+  });
+
   it('a watch --rates elsewhere does not turn a channel nobody hears into a WARNING', async () => {
     await wallboard();
     const r = await runCli(['check', '-u', sb.url, '-c', 'nobody']);
@@ -83,7 +98,7 @@ describe('other pubsub-mon processes never count', () => {
     expect(JSON.parse(gone.stdout).channels[0]).toMatchObject({ name: channel, subscribers: 0, status: 'CRITICAL' });
   });
 
-  it('SUBSCRIBERS, CLIENTS, PUBSUB CLIENTS and PATTERNS read the same with or without other pubsub-mon processes', async () => {
+  it('SUBSCRIBERS, CLIENTS, PUBSUB CLIENTS and PATTERNS read the same with or without other pubsub-mon processes (watch, tail)', async () => {
     await clients.subscribe(sb.nodes[1]!, 'orders');
     await clients.psubscribe(sb.nodes[2]!, 'news:*');
     const shard = '{u1}:events';
@@ -99,7 +114,9 @@ describe('other pubsub-mon processes never count', () => {
     const alone = view(await watchOnce(sb.url));
     await wallboard();
     await wallboard(`redis://127.0.0.1:${sb.nodes[5]!.port}`);
-    await expect.poll(() => shardNumsub(shard), { timeout: 15_000, interval: 200 }).toBe(3);
+    const tail = new RunningCli(['tail', '-u', sb.url, '--shards', '-c', 'orders', '--json']);
+    running.push(tail);
+    await expect.poll(() => shardNumsub(shard), { timeout: 15_000, interval: 200 }).toBe(4);
     expect(view(await watchOnce(sb.url, '--rates'))).toEqual(alone);
   });
 
