@@ -1,5 +1,6 @@
 // Builds the command line from the command modules; main() runs one and turns every error into an exit code.
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
+import { quickParse } from './quick-parse.js';
 import type { CommandModule, PreparedRun } from './commands/command.js';
 import { complain, processIo, untilInterrupted, type Io } from './commands/io.js';
 import { watchCommand } from './commands/watch.js';
@@ -39,8 +40,12 @@ export class CommandLineError extends UsageError {
   }
 }
 
-/** The yargs parser; building and parsing it has no side effects (no exit, no printing). */
-export function buildCli(): Argv {
+/**
+ * The yargs parser; building and parsing it has no side effects (no exit, no printing). yargs is
+ * loaded here, not at start-up: a plain command line never needs it (see quick-parse.ts).
+ */
+export async function buildCli(): Promise<Argv> {
+  const { default: yargs } = await import('yargs');
   let y = yargs()
     .scriptName('pubsub-mon')
     .usage('$0 <command> [options]\n\nWatch, tail, benchmark and check Redis Pub/Sub, on one server or a cluster.')
@@ -64,10 +69,19 @@ export function buildCli(): Argv {
 }
 
 /** Parses argv into a command and its typed arguments; throws CommandLineError on bad input. */
-export async function parseCommandLine(argv: string[]): Promise<ParsedCommandLine> {
+export async function parseCommandLine(argv: string[], options: { quick?: boolean } = {}): Promise<ParsedCommandLine> {
+  const quick = options.quick === false ? undefined : quickParse(COMMANDS, argv);
+  if (quick) {
+    try {
+      return { module: quick.module, args: quick.args, output: '', run: quick.module.prepare(quick.args) };
+    } catch (err) {
+      if (err instanceof UsageError) throw new CommandLineError(err.message, quick.module, quick.args);
+      throw err;
+    }
+  }
   let output = '';
   let failure: string | undefined;
-  const parsed = await buildCli()
+  const parsed = await (await buildCli())
     .fail((msg, err) => {
       failure = msg || err?.message || 'bad command line';
     })

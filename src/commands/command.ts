@@ -1,5 +1,5 @@
 // The shape of a subcommand: its flags as data, a run function over their typed values, and how its failures are reported.
-import yargs, { type Argv, type Options, type PositionalOptions } from 'yargs';
+import type { Argv, Options, PositionalOptions } from 'yargs';
 import type { Io } from './io.js';
 import { parseFlags, type Flags, type FlagValues } from '../options.js';
 import { UsageError } from '../errors.js';
@@ -34,6 +34,8 @@ export interface CommandModule {
   command: string;
   describe: string;
   hidden?: boolean;
+  /** The flags as declared, for the quick parse of a plain command line (cli.ts). */
+  flags: Flags;
   builder(y: Argv): Argv;
   /** Parses yargs' output into typed arguments (a UsageError naming the flag when a value is bad). */
   prepare(raw: Readonly<Record<string, unknown>>): PreparedRun;
@@ -55,6 +57,7 @@ export function defineCommand<F extends Flags>(spec: CommandSpec<F>): CommandMod
   return {
     command: spec.command,
     describe: spec.describe,
+    flags: spec.flags,
     ...(spec.hidden ? { hidden: true } : {}),
     ...(spec.failure ? { failure: spec.failure } : {}),
     builder: (y) => {
@@ -74,6 +77,7 @@ export function defineCommand<F extends Flags>(spec: CommandSpec<F>): CommandMod
 
 /** Parses `argv` as `module`'s arguments alone, as if typed after its name (the demo starts watch this way). */
 export async function prepareFrom(module: CommandModule, argv: string[]): Promise<PreparedRun> {
+  const { default: yargs } = await import('yargs');
   const parser = module.builder(yargs().exitProcess(false).strict()).fail((msg, err) => {
     throw err ?? new UsageError(msg);
   });
