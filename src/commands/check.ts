@@ -4,11 +4,9 @@ import { targetFor, useColor } from './io.js';
 import { choice, CONNECTION_FLAGS, integer, OUTPUT_FLAGS, textList } from '../options.js';
 import { UsageError } from '../errors.js';
 import { EXIT_CODES, type CheckStatus } from '../stats/check.js';
-import { renderCheckError } from '../render/check-error.js';
+import { CHECK_FORMATS, renderCheckError, type CheckFormat } from '../render/check-error.js';
 import { nameFromArgument } from '../stats/channel-name.js';
 
-const FORMATS = ['text', 'json', 'nagios', 'prometheus'] as const;
-type CheckFormat = (typeof FORMATS)[number];
 
 const UNMATCHED_CHOICES = ['critical', 'warning', 'unknown', 'ok'] as const;
 const UNMATCHED_STATUS: Record<(typeof UNMATCHED_CHOICES)[number], CheckStatus> = { critical: 'CRITICAL', warning: 'WARNING', unknown: 'UNKNOWN', ok: 'OK' };
@@ -21,14 +19,14 @@ export const CHECK_FLAGS = {
   pattern: textList({ describe: 'Every current channel matching this glob (repeatable); a glob that matches nothing is CRITICAL (see --unmatched-pattern)' }),
   'min-subscribers': integer({ alias: 'm', default: 1, min: 0, describe: 'CRITICAL below this many subscribers' }),
   warn: integer({ alias: 'w', min: 0, describe: 'WARNING below this many subscribers (at least --min-subscribers)' }),
-  format: choice(FORMATS, { alias: 'f', describe: 'Output format (default text; --json means json)' }),
+  format: choice(CHECK_FORMATS, { alias: 'f', describe: 'Output format (default text; --json means json)' }),
   'unmatched-pattern': choice(UNMATCHED_CHOICES, { default: 'critical', describe: 'Status when a --pattern matches no channel with subscribers' }),
 } as const;
 
 /** The format the raw arguments ask for, read before (or without) the typed parse, for failures. */
 function formatOf(raw: Readonly<Record<string, unknown>>): CheckFormat {
   const asked = Array.isArray(raw.format) ? raw.format[raw.format.length - 1] : raw.format;
-  return FORMATS.find((f) => f === asked) ?? (raw.json === true ? 'json' : 'text');
+  return CHECK_FORMATS.find((f) => f === asked) ?? (raw.json === true ? 'json' : 'text');
 }
 
 export const checkCommand = defineCommand({

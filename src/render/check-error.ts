@@ -5,7 +5,8 @@ import { checkErrorJson } from './json/check.js';
 import { jsonLine } from './json/line.js';
 
 /** The output formats of check. */
-export type CheckFormat = 'text' | 'json' | 'nagios' | 'prometheus';
+export const CHECK_FORMATS = ['text', 'json', 'nagios', 'prometheus'] as const;
+export type CheckFormat = (typeof CHECK_FORMATS)[number];
 
 /** Plugin output text must stay on one line, and `|` would start the perfdata early. */
 export function nagiosText(s: string): string {

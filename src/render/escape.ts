@@ -1,6 +1,6 @@
 // Makes untrusted bytes and text (channel names, payloads, client names, server errors) safe to print on a terminal.
 import { isUtf8 } from 'node:buffer';
-import { encodeName } from '../stats/channel-name.js';
+import { encodeName, sequenceLength } from '../stats/channel-name.js';
 
 /*
  * Escape conventions, chosen so that every output reads back to exactly one input:
@@ -32,30 +32,6 @@ const BYTE_ESCAPES: readonly string[] = Array.from({ length: 256 }, (_, b) => `\
 
 function codePointEscape(cp: number): string {
   return `\\u${cp.toString(16).padStart(4, '0')}`;
-}
-
-/**
- * Length of the well-formed UTF-8 sequence starting at `i` (2-4), or 0 when the lead byte does not
- * start one. Follows the Unicode table of well-formed sequences, so overlongs (C0 AF, E0 80 80),
- * encoded surrogates (ED A0 80) and code points above U+10FFFF are all rejected.
- */
-function sequenceLength(buf: Buffer, i: number): number {
-  const b0 = buf[i] ?? 0;
-  // Out of range reads as -1, which fails every continuation-byte test: a truncated sequence is invalid.
-  const b1 = buf[i + 1] ?? -1;
-  const cont = (b: number): boolean => b >= 0x80 && b <= 0xbf;
-  if (b0 >= 0xc2 && b0 <= 0xdf) return cont(b1) ? 2 : 0;
-  if (b0 >= 0xe0 && b0 <= 0xef) {
-    const lo = b0 === 0xe0 ? 0xa0 : 0x80;
-    const hi = b0 === 0xed ? 0x9f : 0xbf;
-    return b1 >= lo && b1 <= hi && cont(buf[i + 2] ?? -1) ? 3 : 0;
-  }
-  if (b0 >= 0xf0 && b0 <= 0xf4) {
-    const lo = b0 === 0xf0 ? 0x90 : 0x80;
-    const hi = b0 === 0xf4 ? 0x8f : 0xbf;
-    return b1 >= lo && b1 <= hi && cont(buf[i + 2] ?? -1) && cont(buf[i + 3] ?? -1) ? 4 : 0;
-  }
-  return 0;
 }
 
 /**

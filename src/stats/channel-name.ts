@@ -4,9 +4,14 @@
 // surrogate, so the mapping is exact both ways, and text names stay ordinary strings everywhere.
 import { isUtf8 } from 'node:buffer';
 
-/** Bytes of a UTF-8 sequence starting at `i` when it is well formed (2-4), else 0. */
-function sequenceLength(buf: Uint8Array, i: number): number {
+/**
+ * Length of the well-formed UTF-8 sequence starting at `i` (2-4), or 0 when the lead byte does not
+ * start one. Follows the Unicode table of well-formed sequences, so overlongs (C0 AF, E0 80 80),
+ * encoded surrogates (ED A0 80) and code points above U+10FFFF are all rejected.
+ */
+export function sequenceLength(buf: Uint8Array, i: number): number {
   const b0 = buf[i] ?? 0;
+  // Out of range reads as -1, which fails every continuation-byte test: a truncated sequence is invalid.
   const b1 = buf[i + 1] ?? -1;
   const cont = (b: number): boolean => b >= 0x80 && b <= 0xbf;
   if (b0 >= 0xc2 && b0 <= 0xdf) return cont(b1) ? 2 : 0;

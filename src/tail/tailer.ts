@@ -253,7 +253,7 @@ export class Tailer {
     // An exact channel is heard through a pattern that matches only it: NUMSUB then never counts
     // tail as a subscriber. Its messages arrive as pmessage of that pattern and are told as plain
     // messages again, as a SUBSCRIBE would have given them.
-    const exact = new Map(this.subscriptions.channels.map((name) => [encodeName(escapeGlob(name)).toString('latin1'), name]));
+    const exact = new Set(this.subscriptions.channels.map((name) => encodeName(escapeGlob(name)).toString('latin1')));
     if (exact.size > 0) {
       const forward = sub.onMessage;
       sub.onMessage = (kind, pattern, channel, payload, receivedAt) => {
