@@ -1,14 +1,21 @@
 // The one place commands write to the terminal: stdout for data, stderr for everything else.
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { passwordOnCommandLine, targetFromArgs, type ConnectionValues } from '../options.js';
 import type { ConnectionTarget } from '../redis/target.js';
 import { escapeText } from '../render/escape.js';
 
+/** A terminal's keyboard: raw mode hands watch each key as it is pressed. */
+export type KeyboardInput = Readable & { isTTY?: boolean; setRawMode?(mode: boolean): unknown };
+
 export interface Io {
   stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   stderr: Writable & { isTTY?: boolean };
+  /** Keys for watch on a terminal; absent in tests that drive commands directly. */
+  stdin?: KeyboardInput;
   env: NodeJS.ProcessEnv;
+  /** Lines a caller keeps on a refreshing screen under its title (the demo: what it started, how to stop it). */
+  banner?: readonly string[];
 }
 
 /** Resolves the connection flags, with redis-cli's warning for a password on the command line. */
@@ -19,7 +26,15 @@ export function targetFor(args: ConnectionValues, io: Io): ConnectionTarget {
   return target;
 }
 
-export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+export const processIo = (): Io => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  // Touched only by watch on a terminal: creating the stream costs time every other command would pay.
+  get stdin() {
+    return process.stdin;
+  },
+  env: process.env,
+});
 
 /** Colour only on a terminal, and never when --no-color or NO_COLOR says otherwise. */
 export function useColor(io: Io, flag: boolean | undefined): boolean {

@@ -23,10 +23,12 @@ function describeSandbox(sb: Sandbox, color: boolean): string {
   const primaries = sb.nodes.filter((n) => n.role === 'primary').length;
   const replicas = sb.nodes.length - primaries;
   const kind = sb.mode === 'cluster' ? `cluster of ${primaries} primaries and ${replicas} replicas` : `standalone server${replicas ? ` with ${replicas} replica${replicas > 1 ? 's' : ''}` : ''}`;
-  const lines = [p.bold(`pubsub-mon sandbox: ${kind}, redis-server from PATH`)];
+  // Every line fits 80 columns, the default terminal.
+  const lines = [p.bold(`pubsub-mon sandbox: ${kind}`)];
   for (const [i, n] of sb.nodes.entries()) lines.push(`  ${sb.urls[i]}  ${n.role}`);
-  lines.push('', `Try:  pubsub-mon watch -u ${sb.url}${sb.mode === 'cluster' ? '   (any node will do: the cluster is discovered)' : ''}`);
-  lines.push(p.dim(`Files in ${sb.dir}; Ctrl-C stops the servers and removes them.`));
+  lines.push('', `Try:  pubsub-mon watch -u ${sb.url}`);
+  if (sb.mode === 'cluster') lines.push('      (any node will do: the cluster is discovered)');
+  lines.push(p.dim(`Files: ${sb.dir}`), p.dim('Ctrl-C (or closing this terminal) stops the servers and removes the files.'));
   return `${lines.join('\n')}\n`;
 }
 

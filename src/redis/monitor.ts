@@ -79,7 +79,7 @@ export class Monitor {
   private topology: DiscoveredTopology;
   private discoveredAt: number;
   private readonly states = new Map<string, NodeState>();
-  private readonly sampler: RateSampler | undefined;
+  private sampler: RateSampler | undefined;
   private readonly clock: () => number;
   private readonly opts: MonitorOptions & typeof DEFAULT_MONITOR_OPTIONS;
   /** Aborted by close(): connections still being opened are dropped, so the process can exit. */
@@ -419,6 +419,15 @@ export class Monitor {
       entry.channels.add(row.name);
     }
     await this.sampler!.syncShards(wanted);
+  }
+
+  /** Starts or stops measuring message rates (watch's r key); the next snapshot has them, or not. */
+  setRates(on: boolean): void {
+    if (on && !this.sampler) this.sampler = new RateSampler(this.target, Boolean(this.opts.includeKeyspace), this.clock);
+    if (!on && this.sampler) {
+      this.sampler.close();
+      this.sampler = undefined;
+    }
   }
 
   close(): void {

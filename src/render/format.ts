@@ -55,10 +55,25 @@ export function formatCount(n: number | undefined): string {
   return signed(n, (abs) => scaled(abs, 1000, SI_PREFIXES, 1000));
 }
 
-/** Events per second: `0/s`, `12.3/s`, `1.23 k/s`, `1.23 M/s`. */
+/**
+ * Events per second: `0/s`, `5.00/s`, `40.0/s`, `1.23 k/s`. Always three digits, whole or not, so
+ * a refreshing column keeps its width (`40/s` then `40.5/s` would shift it).
+ */
 export function formatRate(perSec: number | undefined): string {
   if (!isKnown(perSec)) return UNKNOWN;
-  return `${formatCount(perSec)}/s`;
+  if (perSec === 0) return '0/s';
+  return `${signed(perSec, (abs) => (abs < 1000 ? threeDigits(abs) : scaled(abs, 1000, SI_PREFIXES, 1000)))}/s`;
+}
+
+/** Seconds as the two largest units: `42s`, `3m05s`, `2h07m`, `4d03h`. */
+export function formatAge(seconds: number | undefined): string {
+  if (!isKnown(seconds) || seconds < 0) return UNKNOWN;
+  const s = Math.floor(seconds);
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${two(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86400)}d${two(Math.floor((s % 86400) / 3600))}h`;
 }
 
 /** A size in bytes, in powers of 1024: `0 B`, `512 B`, `1.50 KiB`, `32.0 MiB`, `1.00 GiB`. */

@@ -1,18 +1,18 @@
-// Renders one `watch` snapshot: as tables for people, or as the stable JSON shape for machines.
-
+// The tables of `watch`: channels and nodes laid out to the terminal's width, and the plain report printed off a terminal.
 import type { ChannelRow, NodeRow, Snapshot } from '../stats/snapshot.js';
 import type { OutputBufferLimit } from '../stats/output-buffer-limit.js';
-import { renderTable, type Align, type Cell } from './table.js';
+import type { Cell } from './table.js';
 import { makePalette, type Palette } from './color.js';
 import { escapeText } from './escape.js';
-import { ellipsize } from './truncate.js';
 import { formatBytes, formatCount, formatLocalTime, formatRate, UNKNOWN } from './format.js';
+import { layoutGrid, type Grid, type GridColumn } from './grid.js';
+import { clipLine, joinFitting } from './width.js';
 import { plural } from '../stats/plural.js';
 
 export interface RenderSnapshotOptions {
   /** Paint with ANSI colours. */
   color: boolean;
-  /** Terminal columns: channel names are cut to fit. Absent (not a terminal): nothing is cut. */
+  /** Terminal columns: columns are dropped and names cut to fit. Absent (not a terminal): nothing is cut. */
   width?: number;
   /** Add the MSG/S column (per-channel rates from the sampler). */
   showRates: boolean;
@@ -20,65 +20,40 @@ export interface RenderSnapshotOptions {
   title?: string;
 }
 
-/** Below this a cut name stops being recognisable, so the table overflows instead. */
-const MIN_NAME_WIDTH = 16;
-const COLUMN_GAP = '  ';
-
-interface Column {
-  head: string;
-  align: Align;
-}
-
-
-function width(s: string): number {
-  return Array.from(s).length;
-}
-
-/** Natural width of every column, from the header and the cells that cover one column only. */
-function columnWidths(columns: Column[], rows: Cell[][]): number[] {
-  const widths = columns.map((c) => width(c.head));
-  for (const row of rows) {
-    let col = 0;
-    for (const cell of row) {
-      const span = cell.span ?? 1;
-      if (span === 1) widths[col] = Math.max(widths[col] ?? 0, width(cell.text));
-      col += span;
-    }
-  }
-  return widths;
-}
-
-/** Room for a cell spanning columns; `gap` is what the layout puts between two of them. */
-function spannedWidth(widths: number[], from: number, span: number, gap = COLUMN_GAP.length): number {
-  let total = gap * (span - 1);
-  for (let i = from; i < from + span; i++) total += widths[i] ?? 0;
-  return total;
-}
-
-function renderColumns(columns: Column[], rows: Cell[][], p: Palette): string {
-  return renderTable(columns.map((c) => c.head), columns.map((c) => c.align), rows, p);
-}
-
-function headerLine(s: Snapshot, opts: RenderSnapshotOptions, p: Palette): string {
+/**
+ * `title · mode · N nodes · time · publish rate`, then what a view adds. Given a width, the least
+ * important parts go first (the date, the mode, the publish rate) so the line never wraps.
+ */
+export function headerLine(s: Snapshot, title: string, p: Palette, extra: readonly string[] = [], width?: number): string {
   const down = s.nodes.filter((n) => !n.up).length;
   const nodes = plural(s.nodes.length, 'node') + (down > 0 ? `, ${p.red(`${down} down`)}` : '');
-  return [
-    p.bold(escapeText(opts.title ?? 'pubsub-mon')),
-    s.mode,
-    nodes,
-    formatLocalTime(s.time, { date: true }),
-    `publish ${formatRate(s.publishPerSec)}`,
-  ].join(' · ');
+  const date = width === undefined || width >= 120;
+  return joinFitting(
+    [
+      { text: p.bold(escapeText(title)), priority: 0 },
+      { text: s.mode, priority: 5 },
+      { text: nodes, priority: 1 },
+      { text: formatLocalTime(s.time, { date }), priority: 3 },
+      { text: `publish ${formatRate(s.publishPerSec)}`, priority: 4 },
+      ...extra.map((text) => ({ text, priority: 1 })),
+    ],
+    ' · ',
+    width,
+  );
 }
 
-const CHANNEL_COLUMNS: Column[] = [
-  { head: 'CHANNEL', align: 'left' },
-  { head: 'KIND', align: 'left' },
-  { head: 'SUBSCRIBERS', align: 'right' },
-  { head: 'SLOT', align: 'right' },
-  { head: 'SHARD', align: 'left' },
+/**
+ * Channel columns, and the order they give way on a narrow terminal: SLOT first, then SHARD, then
+ * KIND. CHANNEL, SUBSCRIBERS and MSG/S always stay.
+ */
+const CHANNEL_COLUMNS: GridColumn[] = [
+  { head: 'CHANNEL', align: 'left', flex: true },
+  { head: 'KIND', align: 'left', drop: 3 },
+  { head: 'SUBSCRIBERS', short: 'SUBS', align: 'right' },
+  { head: 'SLOT', align: 'right', drop: 1 },
+  { head: 'SHARD', align: 'left', drop: 2 },
 ];
-const RATE_COLUMN: Column = { head: 'MSG/S', align: 'right' };
+const RATE_COLUMN: GridColumn = { head: 'MSG/S', align: 'right' };
 
 function channelCells(row: ChannelRow, showRates: boolean, p: Palette): Cell[] {
   const isShard = row.kind === 'shard';
@@ -95,78 +70,68 @@ function channelCells(row: ChannelRow, showRates: boolean, p: Palette): Cell[] {
   return cells;
 }
 
-function channelSection(s: Snapshot, opts: RenderSnapshotOptions, p: Palette): string {
-  const lines: string[] = [];
-  if (s.channels.length === 0) {
-    lines.push('no channels with subscribers');
-  } else {
-    const columns = opts.showRates ? [...CHANNEL_COLUMNS, RATE_COLUMN] : CHANNEL_COLUMNS;
-    const rows = s.channels.map((c) => channelCells(c, opts.showRates, p));
-    if (opts.width !== undefined) {
-      const widths = columnWidths(columns, rows);
-      const others = spannedWidth(widths, 1, columns.length - 1) + COLUMN_GAP.length;
-      const nameMax = Math.max(MIN_NAME_WIDTH, opts.width - others);
-      for (const row of rows) {
-        const name = row[0];
-        if (name) name.text = ellipsize(name.text, nameMax);
-      }
-    }
-    lines.push(renderColumns(columns, rows, p));
-  }
-  if (s.patternsPresent) {
-    // NUMSUB leaves pattern subscribers out, so SUBSCRIBERS alone can understate who hears a channel.
-    lines.push(
-      p.yellow('pattern subscriptions exist: PSUBSCRIBE clients are not counted in SUBSCRIBERS'),
-    );
-  }
-  return lines.join('\n');
+/** The channel table; `rows` are already sorted and cut to what is shown. */
+export function channelGrid(rows: readonly ChannelRow[], showRates: boolean, width: number | undefined, p: Palette): Grid {
+  const columns = showRates ? [...CHANNEL_COLUMNS, RATE_COLUMN] : CHANNEL_COLUMNS;
+  return layoutGrid(columns, rows.map((c) => channelCells(c, showRates, p)), { ...(width !== undefined ? { width } : {}), palette: p });
 }
 
-const NODE_COLUMNS: Column[] = [
+/** NUMSUB leaves pattern subscribers out, so SUBSCRIBERS alone can understate who hears a channel. */
+export function patternNote(p: Palette): string {
+  return p.yellow('pattern subscriptions exist: PSUBSCRIBE clients are not counted in SUBSCRIBERS');
+}
+
+/**
+ * Node columns, and the order they give way: VERSION, OPS/S, CLIENTS, OBUF DISCONN, PATTERNS.
+ * ADDRESS, ROLE, PUBSUB CLIENTS, PUBLISH/S and MAX SUB OBUF always stay.
+ */
+const NODE_COLUMNS: GridColumn[] = [
   { head: 'ADDRESS', align: 'left' },
   { head: 'ROLE', align: 'left' },
-  { head: 'VERSION', align: 'left' },
-  { head: 'CLIENTS', align: 'right' },
-  { head: 'PUBSUB CLIENTS', align: 'right' },
-  { head: 'PATTERNS', align: 'right' },
-  { head: 'OPS/S', align: 'right' },
-  { head: 'PUBLISH/S', align: 'right' },
-  { head: 'MAX SUB OBUF', align: 'right' },
-  { head: 'OBUF DISCONN', align: 'right' },
+  { head: 'VERSION', align: 'left', drop: 1 },
+  { head: 'CLIENTS', align: 'right', drop: 3 },
+  { head: 'PUBSUB CLIENTS', short: 'PUBSUB', align: 'right' },
+  { head: 'PATTERNS', short: 'PAT', align: 'right', drop: 5 },
+  { head: 'OPS/S', align: 'right', drop: 2 },
+  { head: 'PUBLISH/S', short: 'PUB/S', align: 'right' },
+  { head: 'MAX SUB OBUF', short: 'SUB OBUF', align: 'right' },
+  { head: 'OBUF DISCONN', short: 'DISC', align: 'right', drop: 4 },
 ];
-/** ADDRESS, ROLE and the DOWN marker stay; the error covers the rest. */
-const DOWN_ERROR_FROM = 3;
-const DOWN_ERROR_SPAN = NODE_COLUMNS.length - DOWN_ERROR_FROM;
+/** ADDRESS and ROLE stay; `DOWN` and the error cover the rest, whichever of them are shown. */
+const DOWN_SPAN = NODE_COLUMNS.length - 2;
 
 /** `used / hard limit`, painted by how close `used` is to the soft limit that starts the disconnect clock. */
-function outputBufferCell(omem: number | undefined, limit: OutputBufferLimit | undefined, p: Palette): Cell {
+export function outputBufferCell(omem: number | undefined, limit: OutputBufferLimit | undefined, p: Palette): Cell {
   if (omem === undefined) return { text: UNKNOWN };
   if (limit === undefined) return { text: `${formatBytes(omem)} / ${UNKNOWN}` };
   // A hard limit of 0 disables it (Redis semantics), so there is nothing to be cut off by.
   const hard = limit.hardBytes > 0 ? formatBytes(limit.hardBytes) : 'no limit';
   const text = `${formatBytes(omem)} / ${hard}`;
+  const level = outputBufferLevel(omem, limit);
+  return level === 'over' ? { text, paint: p.red } : level === 'near' ? { text, paint: p.yellow } : { text };
+}
+
+/** `over` past the soft limit (the disconnect clock runs), `near` past half of it. */
+export function outputBufferLevel(omem: number | undefined, limit: OutputBufferLimit | undefined): 'over' | 'near' | 'ok' {
+  if (omem === undefined || limit === undefined) return 'ok';
   // With the soft limit disabled the hard one is the only threshold left.
   const threshold = limit.softBytes > 0 ? limit.softBytes : limit.hardBytes;
-  if (threshold > 0 && omem > threshold) return { text, paint: p.red };
-  if (threshold > 0 && omem > threshold / 2) return { text, paint: p.yellow };
-  return { text };
+  if (threshold > 0 && omem > threshold) return 'over';
+  if (threshold > 0 && omem > threshold / 2) return 'near';
+  return 'ok';
 }
 
 function publishCell(n: NodeRow, p: Palette): Cell {
   const rate = formatRate(n.publishPerSec);
   if (n.publishReplicated !== true) return { text: rate };
   const suffix = ' (repl)';
-  return { text: rate + suffix, paint: (t) => t.slice(0, -suffix.length) + p.dim(suffix) };
+  return { text: rate + suffix, paint: (t) => (t.endsWith(suffix) ? t.slice(0, -suffix.length) + p.dim(suffix) : t) };
 }
 
 function nodeCells(n: NodeRow, p: Palette): Cell[] {
   const head: Cell[] = [{ text: escapeText(n.address) }, { text: n.role }];
   if (!n.up) {
-    return [
-      ...head,
-      { text: 'DOWN', paint: p.red },
-      { text: escapeText(n.error ?? 'unreachable'), span: DOWN_ERROR_SPAN, paint: p.red },
-    ];
+    return [...head, { text: `DOWN  ${escapeText(n.error ?? 'unreachable')}`, span: DOWN_SPAN, paint: p.red }];
   }
   const disconnections = n.obufDisconnections;
   return [
@@ -185,29 +150,28 @@ function nodeCells(n: NodeRow, p: Palette): Cell[] {
   ];
 }
 
-function nodeSection(s: Snapshot, p: Palette): string {
-  const rows = s.nodes.map((n) => nodeCells(n, p));
-  // A long error would widen every column it spans; cut it to the room the other rows leave.
-  const widths = columnWidths(NODE_COLUMNS, rows);
-  // cli-table3 counts one border column between spanned cells whatever `middle` holds, so an
-  // error wider than that budget would still push the columns apart.
-  const room = spannedWidth(widths, DOWN_ERROR_FROM, DOWN_ERROR_SPAN, 1);
-  for (const row of rows) {
-    const error = row[DOWN_ERROR_FROM];
-    if (error?.span !== undefined) error.text = ellipsize(error.text, room);
-  }
-  return renderColumns(NODE_COLUMNS, rows, p);
+/** The node health table; a node that is down shows its error across the metric columns. */
+export function nodeGrid(nodes: readonly NodeRow[], width: number | undefined, p: Palette): Grid {
+  const rows = nodes.map((n) => nodeCells(n, p));
+  return layoutGrid(NODE_COLUMNS, rows, { ...(width !== undefined ? { width } : {}), palette: p });
+}
+
+/** One `! ` line per warning, escaped. */
+export function warningLines(warnings: readonly string[], p: Palette): string[] {
+  return warnings.map((w) => p.yellow(`! ${escapeText(w)}`));
 }
 
 /**
- * The whole `watch` screen: header line, channel table, node table, then one `! ` line per warning.
- * Ends with a newline.
+ * The whole `watch` report off a terminal (or `--once`): header line, channel table, node table,
+ * then one `! ` line per warning. Ends with a newline.
  */
 export function renderSnapshot(s: Snapshot, opts: RenderSnapshotOptions): string {
   const p = makePalette(opts.color);
-  const sections = [headerLine(s, opts, p), channelSection(s, opts, p)];
-  if (s.nodes.length > 0) sections.push(nodeSection(s, p));
-  const warnings = s.warnings.map((w) => p.yellow(`! ${escapeText(w)}`));
-  if (warnings.length > 0) sections.push(warnings.join('\n'));
-  return `${sections.join('\n\n')}\n`;
+  const fit = (line: string) => (opts.width === undefined ? line : clipLine(line, opts.width));
+  const channels = s.channels.length === 0 ? ['no channels with subscribers'] : channelGrid(s.channels, opts.showRates, opts.width, p).lines;
+  if (s.patternsPresent) channels.push(patternNote(p));
+  const sections = [[headerLine(s, opts.title ?? 'pubsub-mon', p, [], opts.width)], channels];
+  if (s.nodes.length > 0) sections.push(nodeGrid(s.nodes, opts.width, p).lines);
+  if (s.warnings.length > 0) sections.push(warningLines(s.warnings, p));
+  return `${sections.map((lines) => lines.map(fit).join('\n')).join('\n\n')}\n`;
 }

@@ -1,5 +1,7 @@
-// Orders and trims channel rows for display: the busiest first, a stable order among equals.
+// Orders, filters and steadies channel rows for display: the busiest first, a fixed order among equals.
 import type { ChannelRow } from './snapshot.js';
+import { globMatch } from './glob.js';
+import { byteString } from './channel-name.js';
 
 export const SORT_KEYS = ['subscribers', 'rate', 'name'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -12,14 +14,60 @@ export interface Arranged {
 
 const byName = (a: ChannelRow, b: ChannelRow) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0);
 
-/** Sorts (subscribers and rate descending, name ascending) and keeps the first `limit` rows. */
+/**
+ * Sorts (subscribers and rate descending, name ascending) and keeps the first `limit` rows. Ties
+ * go by name, never by a value that changes each refresh, so equal rows keep their places.
+ */
 export function arrangeChannels(rows: readonly ChannelRow[], sort: SortKey, limit?: number): Arranged {
   const compare: Record<SortKey, (a: ChannelRow, b: ChannelRow) => number> = {
-    subscribers: (a, b) => b.subscribers - a.subscribers || (b.rate ?? 0) - (a.rate ?? 0) || byName(a, b),
-    rate: (a, b) => (b.rate ?? -1) - (a.rate ?? -1) || b.subscribers - a.subscribers || byName(a, b),
+    subscribers: (a, b) => b.subscribers - a.subscribers || byName(a, b),
+    rate: (a, b) => (b.rate ?? -1) - (a.rate ?? -1) || byName(a, b),
     name: byName,
   };
   const sorted = [...rows].sort(compare[sort]);
   if (limit === undefined || limit <= 0 || sorted.length <= limit) return { rows: sorted, hidden: 0 };
   return { rows: sorted.slice(0, limit), hidden: sorted.length - limit };
+}
+
+/** Rows whose name matches a glob typed by the user (Redis syntax, over the name's bytes). */
+export function filterChannels(rows: readonly ChannelRow[], glob: string | undefined): ChannelRow[] {
+  if (glob === undefined || glob === '') return [...rows];
+  const pattern = byteString(glob);
+  return rows.filter((r) => globMatch(pattern, byteString(r.name)));
+}
+
+/** How long a channel that drops out of a snapshot keeps its row. @default 5000 */
+export const DEFAULT_STICKY_MS = 5000;
+
+/**
+ * Keeps a channel that is briefly idle on screen: one that was shown a moment ago and is missing
+ * now stays for `graceMs`, with what is true of it now: no subscriber (it would be listed
+ * otherwise) and, when classic rates are measured, no message in the last sample.
+ */
+export class StickyChannels {
+  private readonly seen = new Map<string, { row: ChannelRow; at: number }>();
+
+  constructor(private readonly graceMs = DEFAULT_STICKY_MS) {}
+
+  /** The rows of this refresh plus the recently seen ones it lacks. */
+  apply(rows: readonly ChannelRow[], now: number, ratesMeasured: boolean): ChannelRow[] {
+    const key = (r: ChannelRow) => `${r.kind}\0${r.name}`;
+    const present = new Set<string>();
+    for (const row of rows) {
+      present.add(key(row));
+      this.seen.set(key(row), { row, at: now });
+    }
+    const out = [...rows];
+    for (const [k, { row, at }] of this.seen) {
+      if (present.has(k)) continue;
+      if (now - at > this.graceMs) {
+        this.seen.delete(k);
+        continue;
+      }
+      const { rate: _rate, ...rest } = row;
+      // Only classic channels are sampled whether anyone subscribes or not: a shard channel's rate is unknown.
+      out.push({ ...rest, subscribers: 0, ...(ratesMeasured && row.kind === 'channel' ? { rate: 0 } : {}) });
+    }
+    return out;
+  }
 }

@@ -51,7 +51,10 @@ describe('formatCount', () => {
 describe('formatRate', () => {
   it.each([
     [12.3, '12.3/s'],
-    [5, '5/s'],
+    // Three digits even when whole: a refreshing column keeps its width.
+    [5, '5.00/s'],
+    [40, '40.0/s'],
+    [40.04, '40.0/s'],
     [0.5, '0.50/s'],
     [1234, '1.23 k/s'],
     [1_230_000, '1.23 M/s'],

@@ -1,0 +1,194 @@
+// The two ways watch runs: plain refreshes (or JSON lines) anywhere, and a keyboard-driven full screen on a terminal that is restored on every way out.
+import type { Monitor } from '../redis/monitor.js';
+import type { Snapshot } from '../stats/snapshot.js';
+import { arrangeChannels, filterChannels, StickyChannels } from '../stats/arrange.js';
+import { groupClients, sortClients, type SubscriberClient } from '../stats/subscriber-clients.js';
+import { globMatch } from '../stats/glob.js';
+import { byteString } from '../stats/channel-name.js';
+import { plural } from '../stats/plural.js';
+import { renderSnapshot } from '../render/watch-table.js';
+import { renderScreen, type ScreenInput } from '../render/watch-screen.js';
+import { snapshotToJson } from '../render/json/watch.js';
+import { jsonLine } from '../render/json/line.js';
+import { decodeKeys, KEY_HELP, pressKey, type WatchUi } from './watch-keys.js';
+import { sleep, type Io, type KeyboardInput } from './io.js';
+import type { WatchValues } from './watch.js';
+
+export type SessionOptions = WatchValues & { color: boolean; title: string };
+
+/** Lines the plain output keeps besides the channels: the title, two blank lines, the node table and its header. */
+const PLAIN_RESERVED_LINES = 12;
+
+/** Clients whose name or address matches the glob typed after `/`. */
+function filterClients(clients: readonly SubscriberClient[], glob: string | undefined): SubscriberClient[] {
+  if (glob === undefined || glob === '') return [...clients];
+  const pattern = byteString(glob);
+  return clients.filter((c) => globMatch(pattern, byteString(c.name)) || globMatch(pattern, byteString(c.addr)));
+}
+
+/**
+ * The snapshot as a view shows it: channels filtered, steadied and sorted; clients filtered,
+ * sorted and, when asked, grouped; nodes filtered by address.
+ */
+function present(s: Snapshot, ui: Pick<WatchUi, 'view' | 'channelSort' | 'clientSort' | 'filter' | 'groupBy'>): Pick<ScreenInput, 'snapshot' | 'channels' | 'clients' | 'groups'> {
+  // The filter narrows the list being looked at; the other views' lists (and the title's counts) stay whole.
+  const filter = (view: WatchUi['view']) => (ui.view === view ? ui.filter : undefined);
+  const channels = arrangeChannels(filterChannels(s.channels, filter('channels')), ui.channelSort).rows;
+  const clients = sortClients(filterClients(s.clients, filter('clients')), ui.clientSort);
+  const pattern = filter('nodes');
+  const nodes = pattern ? s.nodes.filter((n) => globMatch(byteString(pattern), byteString(n.address))) : s.nodes;
+  return { snapshot: { ...s, nodes }, channels, clients, ...(ui.groupBy ? { groups: groupClients(clients, ui.groupBy) } : {}) };
+}
+
+/** One report per refresh (or one only, with --once), as text or a JSON line; nothing read from the keyboard. */
+export async function plain(monitor: Monitor, o: SessionOptions, io: Io, signal: AbortSignal): Promise<number> {
+  const width = io.stdout.isTTY && io.stdout.columns ? io.stdout.columns : undefined;
+  const sticky = new StickyChannels();
+  const show = (raw: Snapshot): string => {
+    const s = o.once ? raw : { ...raw, channels: sticky.apply(raw.channels, raw.time, o.rates) };
+    // On a terminal the channels are cut to what fits; elsewhere all of them, unless --limit says.
+    const limit = o.limit ?? (width !== undefined && io.stdout.rows ? Math.max(3, io.stdout.rows - s.nodes.length - PLAIN_RESERVED_LINES) : undefined);
+    const { rows, hidden } = arrangeChannels(s.channels, o.sort, limit);
+    const warnings = hidden > 0 ? [`${plural(hidden, 'more channel')} not shown (--limit, --pattern or --sort choose which)`, ...s.warnings] : s.warnings;
+    const shown = { ...s, channels: rows, warnings };
+    if (o.json) return jsonLine(snapshotToJson(shown, { clients: o.view === 'clients' }));
+    if (o.view === 'channels') return `${renderSnapshot(shown, { color: o.color, showRates: o.rates, ...(width !== undefined ? { width } : {}) })}\n`;
+    const view = present(shown, { view: o.view, channelSort: o.sort, clientSort: 'omem', ...(o.groupBy ? { groupBy: o.groupBy } : {}) });
+    const screen = renderScreen({ ...view, view: o.view, title: 'pubsub-mon', banner: [], showRates: o.rates, color: o.color, ...(width !== undefined ? { width } : {}), scroll: 0, status: [], ...(o.groupBy ? { groupBy: o.groupBy } : {}) });
+    return `${screen.lines.join('\n')}\n\n`;
+  };
+  if (o.once) {
+    // Rates are differences: the first sample only starts the counters.
+    await monitor.snapshot();
+    await sleep(o.interval, signal);
+    if (signal.aborted) return 0;
+    io.stdout.write(show(await monitor.snapshot()).replace(/\n\n$/, '\n'));
+    return 0;
+  }
+  while (!signal.aborted) {
+    const started = Date.now();
+    const snapshot = await monitor.snapshot();
+    if (signal.aborted) break;
+    io.stdout.write(show(snapshot));
+    await sleep(Math.max(0, o.interval - (Date.now() - started)), signal);
+  }
+  return 0;
+}
+
+const ALT_SCREEN_ON = '\x1b[?1049h';
+const ALT_SCREEN_OFF = '\x1b[?1049l';
+const HOME = '\x1b[H';
+const CLEAR_LINE_END = '\x1b[K';
+const CLEAR_BELOW = '\x1b[J';
+const HIDE_CURSOR = '\x1b[?25l';
+const SHOW_CURSOR = '\x1b[?25h';
+
+/**
+ * Takes the terminal (alternate screen, hidden cursor, raw keys) and gives it back exactly once,
+ * whichever way watch ends: q, Ctrl-C, SIGTERM, an error, or the process exiting under it.
+ */
+function takeTerminal(io: Io, keyboard: KeyboardInput | undefined): () => void {
+  io.stdout.write(ALT_SCREEN_ON + HIDE_CURSOR + HOME);
+  keyboard?.setRawMode?.(true);
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    process.removeListener('exit', restore);
+    try {
+      keyboard?.setRawMode?.(false);
+      keyboard?.pause();
+    } catch {
+      // The terminal is gone (closed window): nothing to give back.
+    }
+    io.stdout.write(SHOW_CURSOR + ALT_SCREEN_OFF);
+  };
+  process.once('exit', restore);
+  return restore;
+}
+
+/** The full-screen view: refreshes every --interval (unless paused), and redraws at once on a key or a resize. */
+export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, signal: AbortSignal): Promise<number> {
+  let ui: WatchUi = {
+    view: o.view,
+    channelSort: o.sort,
+    clientSort: 'omem',
+    ...(o.groupBy ? { groupBy: o.groupBy } : {}),
+    paused: false,
+    rates: o.rates,
+    help: false,
+    scroll: { channels: 0, nodes: 0, clients: 0 },
+  };
+  const keyboard = io.stdin?.isTTY && io.stdin.setRawMode ? io.stdin : undefined;
+  const quit = new AbortController();
+  const stop = AbortSignal.any([signal, quit.signal]);
+  const sticky = new StickyChannels();
+  let last: Snapshot | undefined;
+  let pageRows = 1;
+
+  const draw = () => {
+    if (!last) return;
+    const width = io.stdout.columns ?? 80;
+    const height = io.stdout.rows ?? 24;
+    const status = [
+      ui.view === 'channels' ? `sort ${ui.channelSort}` : ui.view === 'clients' ? `sort ${ui.clientSort}${ui.groupBy ? `, by ${ui.groupBy}` : ''}` : '',
+      ui.filter !== undefined ? `filter ${ui.filter}` : '',
+      ui.rates ? '' : 'rates off (r)',
+      ui.paused ? 'PAUSED (p)' : '',
+      keyboard ? '' : 'no keyboard: Ctrl-C quits',
+    ].filter((x) => x !== '');
+    const screen = renderScreen({
+      ...present(last, ui),
+      view: ui.view,
+      title: o.title,
+      banner: io.banner ?? [],
+      showRates: ui.rates,
+      color: o.color,
+      width,
+      height,
+      scroll: ui.scroll[ui.view],
+      status,
+      ...(ui.groupBy ? { groupBy: ui.groupBy } : {}),
+      ...(ui.typing !== undefined ? { prompt: ui.typing } : {}),
+      ...(ui.help ? { help: [...KEY_HELP, ...last.warnings.map((w): [string, string] => ['!', w])] } : {}),
+    });
+    ui = { ...ui, scroll: { ...ui.scroll, [ui.view]: screen.scroll } };
+    pageRows = screen.pageRows;
+    // No newline after the last line: on a full screen it would scroll the title away.
+    io.stdout.write(HOME + screen.lines.join(`${CLEAR_LINE_END}\n`) + CLEAR_LINE_END + CLEAR_BELOW);
+  };
+
+  const onKeys = (data: Buffer | string) => {
+    for (const key of decodeKeys(String(data))) {
+      const result = pressKey(ui, key, { pageRows });
+      ui = result.ui;
+      if (result.effect === 'quit') quit.abort();
+      if (result.effect === 'rates') monitor.setRates(ui.rates);
+    }
+    if (!stop.aborted) draw();
+  };
+
+  const restore = takeTerminal(io, keyboard);
+  keyboard?.setEncoding?.('utf8');
+  keyboard?.on('data', onKeys);
+  keyboard?.resume();
+  const onResize = () => draw();
+  io.stdout.on('resize', onResize);
+  try {
+    while (!stop.aborted) {
+      const started = Date.now();
+      if (!ui.paused || !last) {
+        const s = await monitor.snapshot();
+        if (stop.aborted) break;
+        last = { ...s, channels: sticky.apply(s.channels, s.time, ui.rates) };
+        draw();
+      }
+      await sleep(Math.max(0, o.interval - (Date.now() - started)), stop);
+    }
+    return 0;
+  } finally {
+    keyboard?.removeListener('data', onKeys);
+    io.stdout.removeListener('resize', onResize);
+    restore();
+  }
+}

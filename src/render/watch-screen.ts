@@ -1,0 +1,183 @@
+// One frame of `watch`: a view (channels, nodes or clients) fitted to the terminal, never wider nor taller, with the title on the first line.
+import type { ChannelRow, Snapshot } from '../stats/snapshot.js';
+import type { ClientGroup, ClientGroupBy, SubscriberClient } from '../stats/subscriber-clients.js';
+import { plural } from '../stats/plural.js';
+import { makePalette, type Palette } from './color.js';
+import { escapeText } from './escape.js';
+import type { Grid } from './grid.js';
+import { channelGrid, headerLine, nodeGrid, patternNote, warningLines } from './watch-table.js';
+import { clientGrid, clientGroupGrid } from './watch-clients.js';
+import { clipLine, joinFitting } from './width.js';
+
+export const WATCH_VIEWS = ['channels', 'nodes', 'clients'] as const;
+export type WatchView = (typeof WATCH_VIEWS)[number];
+
+export interface ScreenInput {
+  snapshot: Snapshot;
+  view: WatchView;
+  title: string;
+  /** Lines of whoever started watch (the demo: what runs, how to stop it), kept under the title. */
+  banner: readonly string[];
+  /** Channel rows, already filtered and sorted. */
+  channels: readonly ChannelRow[];
+  /** Subscriber connections, already filtered and sorted; or their groups when `groupBy` is set. */
+  clients: readonly SubscriberClient[];
+  groups?: readonly ClientGroup[];
+  groupBy?: ClientGroupBy;
+  showRates: boolean;
+  color: boolean;
+  /** Terminal size; absent: not a terminal, everything shown at its natural width. */
+  width?: number;
+  height?: number;
+  /** First row of the view's list that is shown. */
+  scroll: number;
+  /** Short facts for the footer: `sort subscribers`, `filter news:*`, `PAUSED`. */
+  status: readonly string[];
+  /** The filter being typed, shown as a prompt in place of the footer. */
+  prompt?: string;
+  /** Show the keys instead of the view. */
+  help?: readonly (readonly [string, string])[];
+}
+
+export interface Screen {
+  lines: string[];
+  /** Rows in the view's list, and how many of them one frame shows: what scrolling works within. */
+  listLength: number;
+  pageRows: number;
+  /** `scroll` held within the list. */
+  scroll: number;
+}
+
+/** In the channels view the node table takes at most this share of the rows, and at least 2. */
+const NODE_SHARE = 1 / 3;
+/** Warnings take at most this many lines of a frame; the footer counts the rest. */
+const MAX_WARNING_LINES = 2;
+
+interface ListPart {
+  grid: Grid;
+  /** The list's rows (the grid is cut to the page later). */
+  length: number;
+  empty: string;
+  noun: string;
+}
+
+function listPart(input: ScreenInput, p: Palette, width: number | undefined): ListPart {
+  const s = input.snapshot;
+  if (input.view === 'nodes') return { grid: nodeGrid(s.nodes, width, p), length: s.nodes.length, empty: 'no nodes', noun: 'node' };
+  if (input.view === 'clients') {
+    if (input.groupBy && input.groups) {
+      return { grid: clientGroupGrid(input.groups, input.groupBy, width, p), length: input.groups.length, empty: 'no subscriber connections', noun: 'group' };
+    }
+    return { grid: clientGrid(input.clients, width, p), length: input.clients.length, empty: 'no subscriber connections', noun: 'connection' };
+  }
+  return { grid: channelGrid(input.channels, input.showRates, width, p), length: input.channels.length, empty: 'no channels with subscribers', noun: 'channel' };
+}
+
+function viewFacts(input: ScreenInput): string[] {
+  const s = input.snapshot;
+  if (input.view === 'clients') {
+    const facts = [plural(input.clients.length, 'connection')];
+    if (s.flapping > 0) facts.push(`${s.flapping} flapping`);
+    if (s.clientsUnknown.length > 0) facts.push(`unknown on ${plural(s.clientsUnknown.length, 'node')}`);
+    return facts;
+  }
+  return [];
+}
+
+/** The view's own lines besides the list: notes that belong under it. */
+function notes(input: ScreenInput, p: Palette): string[] {
+  const s = input.snapshot;
+  if (input.view === 'channels' && s.patternsPresent) return [patternNote(p)];
+  if (input.view === 'clients' && s.clientsUnknown.length > 0) {
+    return [p.yellow(`CLIENT LIST refused or not answered on ${s.clientsUnknown.map(escapeText).join(', ')}: their subscribers are missing here`)];
+  }
+  return [];
+}
+
+/**
+ * The frame, with every line cut to `width` and, given `height`, no more lines than it: the list
+ * gets what the title, banner, notes, node table, warnings and footer leave.
+ */
+export function renderScreen(input: ScreenInput): Screen {
+  const p = makePalette(input.color);
+  const { width, height } = input;
+  const s = input.snapshot;
+  const fit = (line: string) => (width === undefined ? line : clipLine(line, width));
+  const title = headerLine(s, input.title, p, viewFacts(input), width);
+  const top = [title, ...input.banner.map((b) => p.dim(escapeText(b)))];
+
+  if (input.help) {
+    const keys = input.help.map(([k, what]) => `  ${k.padEnd(18)} ${what}`);
+    const lines = [...top, '', p.bold('Keys'), ...keys, '', p.dim('any key returns')];
+    return { lines: (height === undefined ? lines : lines.slice(0, height)).map(fit), listLength: 0, pageRows: 0, scroll: 0 };
+  }
+
+  const list = listPart(input, p, width);
+  const below = notes(input, p);
+  const nodes = input.view === 'channels' && s.nodes.length > 0 ? nodeGrid(s.nodes, width, p) : undefined;
+  const warnings = warningLines(s.warnings, p);
+
+  if (height === undefined) {
+    const sections: string[][] = [top, [...(list.length === 0 ? [list.empty] : list.grid.lines), ...below]];
+    if (nodes) sections.push(nodes.lines);
+    if (warnings.length > 0) sections.push(warnings);
+    const lines = sections.flatMap((section, i) => (i === 0 ? section : ['', ...section]));
+    return { lines: lines.map(fit), listLength: list.length, pageRows: list.length, scroll: 0 };
+  }
+
+  // Fixed parts first: title and banner, the footer, the notes, a few warnings, the node table.
+  const shownWarnings = warnings.slice(0, MAX_WARNING_LINES);
+  const hiddenWarnings = warnings.length - shownWarnings.length;
+  let room = height - top.length - 1 - below.length - shownWarnings.length - (shownWarnings.length > 0 ? 1 : 0);
+  let nodeLines: string[] = [];
+  let hiddenNodes = 0;
+  if (nodes) {
+    // The node table yields to the channels on a short terminal: the nodes view has them all.
+    const cap = Math.max(2, Math.floor(room * NODE_SHARE));
+    const rows = nodes.lines.length - 1;
+    const kept = Math.min(rows, cap);
+    hiddenNodes = rows - kept;
+    nodeLines = ['', ...nodes.lines.slice(0, kept + 1)];
+    room -= nodeLines.length;
+  }
+  // The list's header takes a line; at least one row always shows.
+  const pageRows = Math.max(1, room - 1);
+  const scroll = Math.max(0, Math.min(input.scroll, list.length - pageRows));
+  const listLines = list.length === 0 ? [list.empty] : [list.grid.lines[0]!, ...list.grid.lines.slice(1 + scroll, 1 + scroll + pageRows)];
+
+  const footer = footerLine(input, list, { scroll, pageRows, hiddenNodes, hiddenWarnings, hiddenColumns: [...list.grid.hidden, ...(nodes?.hidden ?? [])] }, p);
+  let lines = [...top, ...listLines, ...below, ...nodeLines, ...(shownWarnings.length > 0 ? ['', ...shownWarnings] : [])];
+  // A terminal too short for even that keeps the title and the footer.
+  if (lines.length > height - 1) lines = lines.slice(0, Math.max(1, height - 1));
+  // The footer sits on the bottom line, as in top: the eye finds it in the same place each time.
+  while (lines.length < height - 1) lines.push('');
+  lines.push(footer);
+  return { lines: lines.slice(0, height).map(fit), listLength: list.length, pageRows, scroll };
+}
+
+interface Hidden {
+  scroll: number;
+  pageRows: number;
+  hiddenNodes: number;
+  hiddenWarnings: number;
+  hiddenColumns: string[];
+}
+
+/** What the frame leaves out and the keys that bring it back; or the filter prompt while one is typed. */
+function footerLine(input: ScreenInput, list: ListPart, h: Hidden, p: Palette): string {
+  if (input.prompt !== undefined) return `filter (glob): ${escapeText(input.prompt)}_   ${p.dim('Enter applies · Esc clears')}`;
+  const shown = Math.min(h.pageRows, Math.max(0, list.length - h.scroll));
+  const rows =
+    list.length > shown
+      ? `${list.noun}s ${h.scroll + 1}-${h.scroll + shown} of ${list.length} (j/k)`
+      : plural(list.length, list.noun);
+  const parts = [
+    { text: rows, priority: 0 },
+    ...(h.hiddenNodes > 0 ? [{ text: `+${plural(h.hiddenNodes, 'node')} (Tab)`, priority: 3 }] : []),
+    ...(h.hiddenColumns.length > 0 ? [{ text: `hidden: ${[...new Set(h.hiddenColumns)].join(' ')}`, priority: 2, cut: true }] : []),
+    ...(h.hiddenWarnings > 0 ? [{ text: `+${plural(h.hiddenWarnings, 'warning')} (?)`, priority: 3 }] : []),
+    ...input.status.map((text) => ({ text, priority: 4 })),
+    { text: '? keys · q quit', priority: 1 },
+  ];
+  return p.dim(joinFitting(parts, ' · ', input.width));
+}
