@@ -17,6 +17,8 @@ export const WATCH_FLAGS = {
   limit: integer({ alias: 'n', min: 1, describe: 'Show at most N channels (default: what fits the terminal; all when not a terminal)' }),
   once: bool({ describe: 'Take one snapshot (two samples one --interval apart, for the rates) and exit' }),
   'include-keyspace': bool({ describe: 'Include keyspace-notification channels (__keyspace@*, __keyevent@*)' }),
+  view: choice(['channels', 'nodes', 'clients'], { default: 'channels', describe: 'What to show: channels, nodes, or every subscriber connection (clients; --json adds clients[])' }),
+  'group-by': choice(['name', 'lib', 'addr'], { describe: 'Group the clients view by client name, library or host (the g key cycles)' }),
 } as const;
 
 const CLEAR_SCREEN = '\x1b[2J';
@@ -72,7 +74,7 @@ export const watchCommand = defineCommand({
     };
     const show = (s: Snapshot, title?: string) => {
       const shown = present(s, args.sort, args.limit ?? fittingLimit(io, s.nodes.length));
-      if (args.json) return jsonLine(snapshotToJson(shown));
+      if (args.json) return jsonLine(snapshotToJson(shown, { clients: args.view === 'clients' }));
       return renderSnapshot(shown, { color, showRates: args.rates, ...(io.stdout.columns ? { width: io.stdout.columns } : {}), ...(title ? { title } : {}) });
     };
     try {
