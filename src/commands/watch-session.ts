@@ -34,7 +34,7 @@ function present(s: Snapshot, ui: Pick<WatchUi, 'view' | 'channelSort' | 'client
   // The filter narrows the list being looked at; the other views' lists (and the title's counts) stay whole.
   const filter = (view: WatchUi['view']) => (ui.view === view ? ui.filter : undefined);
   const channels = arrangeChannels(filterChannels(s.channels, filter('channels')), ui.channelSort).rows;
-  const clients = sortClients(filterClients(s.clients, filter('clients')), ui.clientSort);
+  const clients = sortClients(filterClients(s.clients, filter('clients')), ui.clientSort, s.nodes.map((n) => n.address));
   const pattern = filter('nodes');
   const nodes = pattern ? s.nodes.filter((n) => globMatch(byteString(pattern), byteString(n.address))) : s.nodes;
   return { snapshot: { ...s, nodes }, channels, clients, ...(ui.groupBy ? { groups: groupClients(clients, ui.groupBy) } : {}) };

@@ -40,7 +40,7 @@ export const watchCommand = defineCommand({
     if (args.sort === 'rate' && !args.rates) throw new UsageError('--sort rate needs --rates (rates are only measured with it)');
     if (args.groupBy !== undefined && args.view !== 'clients') throw new UsageError('--group-by applies to the clients view: add --view clients');
     const target = targetFor(args, io);
-    const [{ Monitor }, session] = await Promise.all([import('../redis/monitor.js'), import('./watch-session.js')]);
+    const [{ Monitor }, { interactive, plain }] = await Promise.all([import('../redis/monitor.js'), import('./watch-session.js')]);
     const monitor = await Monitor.open(target, {
       role: 'watch',
       ...(args.pattern !== undefined ? { pattern: args.pattern } : {}),
@@ -53,8 +53,8 @@ export const watchCommand = defineCommand({
     try {
       const color = !args.json && useColor(io, args.color);
       const options = { ...args, color, title: `pubsub-mon watch ${target.display}` };
-      if (!args.once && !args.json && io.stdout.isTTY) return await session.interactive(monitor, options, io, signal);
-      return await session.plain(monitor, options, io, signal);
+      if (!args.once && !args.json && io.stdout.isTTY) return await interactive(monitor, options, io, signal);
+      return await plain(monitor, options, io, signal);
     } finally {
       monitor.close();
     }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from './target.js';
 import type { DiscoveredTopology, TopologyNode } from '../stats/topology.js';
-import { slotOwners, standaloneNode, versionAtLeast } from '../stats/topology.js';
+import { orderNodes, slotOwners, standaloneNode, versionAtLeast } from '../stats/topology.js';
 import { openNode } from './connect.js';
 import { ConnectionError, TimeoutError, type PubsubMonError } from '../errors.js';
 import { describeRedisError, rethrowIfBug } from './errors.js';
@@ -18,6 +18,8 @@ import { globMatch } from '../stats/glob.js';
 import { byteString } from '../stats/channel-name.js';
 import { CounterRate } from '../stats/counter-rate.js';
 import { shardChannelsElsewhere } from '../stats/shard-placement.js';
+import { sortClients, subscriberClients, type SubscriberClient } from '../stats/subscriber-clients.js';
+import { clientIdentity, ReconnectTracker } from '../stats/reconnects.js';
 
 export interface MonitorOptions {
   /** Connection name suffix: `pubsub-mon:<role>`. */
@@ -80,6 +82,7 @@ export class Monitor {
   private discoveredAt: number;
   private readonly states = new Map<string, NodeState>();
   private sampler: RateSampler | undefined;
+  private readonly reconnects: ReconnectTracker;
   private readonly clock: () => number;
   private readonly opts: MonitorOptions & typeof DEFAULT_MONITOR_OPTIONS;
   /** Aborted by close(): connections still being opened are dropped, so the process can exit. */
@@ -94,6 +97,7 @@ export class Monitor {
     this.topology = { mode: 'standalone', version: '', nodes: [], failedNodeIds: [], warnings: [] };
     this.discoveredAt = this.clock();
     this.sampler = options.rates ? new RateSampler(target, Boolean(options.includeKeyspace), this.clock) : undefined;
+    this.reconnects = new ReconnectTracker({ clock: this.clock });
   }
 
   /** Connects to the seed and discovers the deployment; a seed that cannot be reached or read is fatal. */
@@ -324,7 +328,9 @@ export class Monitor {
       }
     }
 
-    const nodes: NodeRow[] = topology.nodes.map((node) => {
+    // Shard by shard, primary first: rows stay in place whatever order the server listed the nodes in.
+    const ordered = orderNodes(topology.nodes);
+    const nodes: NodeRow[] = ordered.map((node) => {
       if (replaced.has(node.id)) return { address: node.address, role: node.role, up: false, replaced: true, error: 'marked failed by the cluster; its slots are served by another node' };
       const s = this.state(node.id);
       const reading = readings.get(node.id);
@@ -364,6 +370,7 @@ export class Monitor {
       channels = this.applyRates(channels, warnings);
       await this.updateSampler(this.topology, channels, errors);
     }
+    const { clients, clientsUnknown } = this.subscribers(ordered, readings);
     const snapshot: Snapshot = {
       time: now,
       mode: topology.mode,
@@ -371,10 +378,32 @@ export class Monitor {
       nodes,
       patternsPresent: nodes.some((n) => (n.numpat ?? 0) > 0),
       warnings,
+      clients: sortClients(clients, 'omem', nodes.map((n) => n.address)),
+      clientsUnknown,
+      flapping: new Set(clients.filter((c) => c.flapping).map(clientIdentity)).size,
     };
     const total = totalPublishRate(nodes, topology.mode);
     if (total !== undefined) snapshot.publishPerSec = total;
     return snapshot;
+  }
+
+  /**
+   * Every node's subscriber connections, with their reconnections counted; the nodes that are up
+   * but gave no CLIENT LIST are named, so the list is never taken for complete when it is not.
+   */
+  private subscribers(nodes: readonly TopologyNode[], readings: ReadonlyMap<string, NodeReading>): { clients: SubscriberClient[]; clientsUnknown: string[] } {
+    const clients: SubscriberClient[] = [];
+    const clientsUnknown: string[] = [];
+    for (const node of nodes) {
+      const reading = readings.get(node.id);
+      if (!reading) continue;
+      if (!reading.clients) {
+        clientsUnknown.push(node.address);
+        continue;
+      }
+      clients.push(...this.reconnects.observe(node.address, subscriberClients(node, reading.clients, reading.pubsubLimit)));
+    }
+    return { clients, clientsUnknown };
   }
 
   /**

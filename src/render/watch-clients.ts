@@ -1,5 +1,5 @@
 // The clients view's tables: one row per subscriber connection, or per client name, library or host.
-import type { ClientGroup, ClientGroupBy, SubscriberClient } from '../stats/subscriber-clients.js';
+import { libraryOf, type ClientGroup, type ClientGroupBy, type ClientTotalField, type SubscriberClient } from '../stats/subscriber-clients.js';
 import type { Palette } from './color.js';
 import type { Cell } from './table.js';
 import { escapeText } from './escape.js';
@@ -26,9 +26,9 @@ const CLIENT_COLUMNS: GridColumn[] = [
 ];
 
 /** `lib-name lib-ver` as the server reports them (Redis 7.2+), or a dash. */
-export function libraryText(c: Pick<SubscriberClient, 'libName' | 'libVer'>): string {
-  if (c.libName === undefined) return UNKNOWN;
-  return escapeText(c.libVer !== undefined ? `${c.libName} ${c.libVer}` : c.libName);
+function libraryText(c: Pick<SubscriberClient, 'libName' | 'libVer'>): string {
+  const lib = libraryOf(c);
+  return lib === '' ? UNKNOWN : escapeText(lib);
 }
 
 function clientCells(c: SubscriberClient, p: Palette): Cell[] {
@@ -73,15 +73,17 @@ function groupColumns(by: ClientGroupBy): GridColumn[] {
 
 function groupCells(g: ClientGroup, by: ClientGroupBy, p: Palette): Cell[] {
   const unnamed = g.key === '';
+  // A total some member did not report (ssub before Redis 7.0.3) is not a total: a dash, never a short sum.
+  const total = (field: ClientTotalField, format: (n: number) => string) => (g.incomplete.includes(field) ? UNKNOWN : format(g[field]));
   return [
     { text: unnamed ? (by === 'lib' ? '(not reported)' : '(no name)') : escapeText(g.key), ...(unnamed ? { paint: p.dim } : {}) },
     { text: formatCount(g.connections) },
     { text: formatCount(g.nodes) },
-    { text: formatCount(g.sub) },
-    { text: formatCount(g.psub) },
-    { text: formatCount(g.ssub) },
-    { text: formatBytes(g.omem) },
-    { text: formatBytes(g.maxOmem) },
+    { text: total('sub', formatCount) },
+    { text: total('psub', formatCount) },
+    { text: total('ssub', formatCount) },
+    { text: total('omem', formatBytes) },
+    { text: total('omem', () => formatBytes(g.maxOmem)) },
     { text: formatCount(g.flapping), ...(g.flapping > 0 ? { paint: p.red } : {}) },
   ];
 }

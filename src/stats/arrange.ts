@@ -37,7 +37,7 @@ export function filterChannels(rows: readonly ChannelRow[], glob: string | undef
 }
 
 /** How long a channel that drops out of a snapshot keeps its row. @default 5000 */
-export const DEFAULT_STICKY_MS = 5000;
+const DEFAULT_STICKY_MS = 5000;
 
 /**
  * Keeps a channel that is briefly idle on screen: one that was shown a moment ago and is missing

@@ -7,6 +7,7 @@ import type { OutputBufferLimit } from './output-buffer-limit.js';
 import { infoNumber } from './info.js';
 import { isBenchChannel, isObserver, NO_OWN_SUBSCRIPTIONS, observerShardCounts, type OwnSubscriptions } from './own-subscriptions.js';
 import { isPubsubClient } from './client-list.js';
+import type { SubscriberClient } from './subscriber-clients.js';
 
 /** What one node answered in one round of reads; built by redis/node-reading.ts. */
 export interface NodeReading {
@@ -82,6 +83,15 @@ export interface Snapshot {
   patternsPresent: boolean;
   /** Nodes down, fields unknown, and other things the reader must know. */
   warnings: string[];
+  /**
+   * Every subscriber connection of every node that gave its CLIENT LIST, replicas too, pubsub-mon's
+   * observers left out; largest output buffer first (sortClients 'omem' in node-row order).
+   */
+  clients: SubscriberClient[];
+  /** Nodes that are up but whose CLIENT LIST was refused or not read: `clients` leaves theirs out, so it is incomplete. */
+  clientsUnknown: string[];
+  /** Subscriber identities (a name, or a host when unnamed, on one node) that keep reconnecting. */
+  flapping: number;
 }
 
 const KEYSPACE = /^__key(space|event)@/;

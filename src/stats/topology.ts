@@ -72,3 +72,48 @@ export function slotOwners(topology: Topology): (slot: number) => TopologyNode |
   }
   return (slot) => owners[slot];
 }
+
+/** `host:port` order: hosts as text, ports as numbers (7002 before 7010), anything unparsable as text. */
+export function compareAddress(a: string, b: string): number {
+  const split = (s: string): [string, number] => {
+    const colon = s.lastIndexOf(':');
+    const port = colon < 0 ? '' : s.slice(colon + 1);
+    return /^\d+$/.test(port) ? [s.slice(0, colon), Number(port)] : [s, -1];
+  };
+  const [hostA, portA] = split(a);
+  const [hostB, portB] = split(b);
+  if (hostA !== hostB) return hostA < hostB ? -1 : 1;
+  return portA - portB;
+}
+
+/** The lowest slot a node serves; Infinity for none (standalone, or a primary left without slots). */
+function lowestSlot(node: TopologyNode): number {
+  return node.slots.reduce((low, [start]) => Math.min(low, start), Infinity);
+}
+
+/**
+ * The nodes shard by shard, each primary followed by its replicas (by address): on a cluster the
+ * shards go by their primary's lowest slot, so the order reads like the slot map and stays the same
+ * between refreshes whatever order the server listed them in. Primaries without slots come after
+ * those with, and replicas whose primary is not in the list come last.
+ */
+export function orderNodes<N extends TopologyNode>(nodes: readonly N[]): N[] {
+  const primaries = nodes.filter((n) => n.role === 'primary');
+  primaries.sort((a, b) => lowestSlot(a) - lowestSlot(b) || compareAddress(a.address, b.address));
+  const replicasOf = new Map<string, N[]>();
+  for (const n of nodes) {
+    if (n.role !== 'replica') continue;
+    const key = n.primaryId ?? n.shardId;
+    const list = replicasOf.get(key) ?? [];
+    list.push(n);
+    replicasOf.set(key, list);
+  }
+  const byAddress = (a: N, b: N) => compareAddress(a.address, b.address);
+  const ordered: N[] = [];
+  for (const p of primaries) {
+    ordered.push(p, ...(replicasOf.get(p.id) ?? []).sort(byAddress));
+    replicasOf.delete(p.id);
+  }
+  ordered.push(...[...replicasOf.values()].flat().sort(byAddress));
+  return ordered;
+}

@@ -68,7 +68,7 @@ describe('renderScreen', () => {
         for (const view of ['channels', 'nodes', 'clients'] as const) {
           for (const groupBy of [undefined, 'name'] as const) {
             const s = snapshot({ clients: many });
-            const screen = renderScreen(input({ snapshot: s, clients: many, view, width, height, color, banner: ['demo: 6 servers; q or Ctrl-C stops them'], ...(groupBy ? { groupBy, groups: [{ key: 'worker', connections: 200, nodes: 6, sub: 600, psub: 0, ssub: 0, omem: 5 * MiB, maxOmem: MiB, flapping: 0 }] } : {}) }));
+            const screen = renderScreen(input({ snapshot: s, clients: many, view, width, height, color, banner: ['demo: 6 servers; q or Ctrl-C stops them'], ...(groupBy ? { groupBy, groups: [{ key: 'worker', connections: 200, nodes: 6, sub: 600, psub: 0, ssub: 0, omem: 5 * MiB, maxOmem: MiB, flapping: 0, incomplete: [] }] } : {}) }));
             const where = `${view} ${width}x${height} color=${color}`;
             expect(screen.lines.length, where).toBe(height);
             for (const line of screen.lines) expect(displayWidth(line), `${where}: ${line}`).toBeLessThanOrEqual(width);

@@ -39,6 +39,9 @@ function snapshot(over: Partial<Snapshot> = {}): Snapshot {
     publishPerSec: 12_345,
     patternsPresent: false,
     warnings: [],
+    clients: [],
+    clientsUnknown: [],
+    flapping: 0,
     ...over,
   };
 }

@@ -1,5 +1,6 @@
 // The `watch --json` document: one line per refresh. This file is the public contract of that output.
 import type { ChannelRow, NodeRow, Snapshot } from '../../stats/snapshot.js';
+import type { SubscriberClient } from '../../stats/subscriber-clients.js';
 import { jsonName, known, round2, type NameJson } from './numbers.js';
 
 /** `client-output-buffer-limit pubsub` as JSON. */
@@ -43,7 +44,41 @@ export interface NodeJson {
   obuf_disconnections: number | null;
 }
 
-/** The stable `watch --json` document. */
+/**
+ * One subscriber connection (`watch --view clients --json`). Every key is always present; null means
+ * the server did not report it (`lib_name`/`lib_ver` before Redis 7.2 or when the client library did
+ * not set them, `ssub` before 7.0.3), never 0. `age` and `idle` are seconds, `omem` bytes queued for
+ * the client, to be read against its node's `pubsub_limit`. `reconnects` counts reconnections of
+ * the connection's identity (its name, or its host when unnamed) on its node in the last minute;
+ * `flapping` is true from 2 of them.
+ */
+export interface ClientJson {
+  node: string;
+  node_role: 'primary' | 'replica';
+  /** CLIENT LIST id, unique on its node (what CLIENT KILL ID takes). */
+  id: string;
+  addr: string;
+  /** '' for a connection that set no name (the server reported it: nothing is unknown). */
+  name: string;
+  lib_name: string | null;
+  lib_ver: string | null;
+  sub: number | null;
+  psub: number | null;
+  ssub: number | null;
+  omem: number | null;
+  age: number | null;
+  idle: number | null;
+  flapping: boolean;
+  reconnects: number;
+}
+
+/**
+ * The stable `watch --json` document. With the clients view it also carries `clients` (largest
+ * output buffer first: pubsub-mon's own connections are never in it, replicas' subscribers are),
+ * `clients_unknown_nodes` (nodes that are up but whose CLIENT LIST was refused or not read: `clients`
+ * lacks theirs, so an empty list there does not mean "no subscribers") and `flapping` (how many
+ * subscriber identities keep reconnecting).
+ */
 export interface SnapshotJson {
   time: string;
   mode: 'standalone' | 'cluster';
@@ -51,7 +86,15 @@ export interface SnapshotJson {
   patterns_present: boolean;
   channels: ChannelJson[];
   nodes: NodeJson[];
+  clients?: ClientJson[];
+  clients_unknown_nodes?: string[];
+  flapping?: number;
   warnings: string[];
+}
+
+export interface SnapshotJsonOptions {
+  /** Add `clients`, `clients_unknown_nodes` and `flapping` (the clients view). @default false */
+  clients?: boolean;
 }
 
 /** Rates are measured over about a second: more than two decimals would only be noise. */
@@ -92,8 +135,28 @@ function nodeJson(n: NodeRow): NodeJson {
   };
 }
 
+function clientJson(c: SubscriberClient): ClientJson {
+  return {
+    node: c.node,
+    node_role: c.nodeRole,
+    id: c.id,
+    addr: c.addr,
+    name: c.name,
+    lib_name: c.libName ?? null,
+    lib_ver: c.libVer ?? null,
+    sub: known(c.sub),
+    psub: known(c.psub),
+    ssub: known(c.ssub),
+    omem: known(c.omem),
+    age: known(c.age),
+    idle: known(c.idle),
+    flapping: c.flapping,
+    reconnects: c.reconnects,
+  };
+}
+
 /** The snapshot as the stable JSON shape; strings are raw (JSON escapes control characters itself). */
-export function snapshotToJson(s: Snapshot): SnapshotJson {
+export function snapshotToJson(s: Snapshot, options: SnapshotJsonOptions = {}): SnapshotJson {
   return {
     time: new Date(s.time).toISOString(),
     mode: s.mode,
@@ -101,6 +164,7 @@ export function snapshotToJson(s: Snapshot): SnapshotJson {
     patterns_present: s.patternsPresent,
     channels: s.channels.map((c) => channelJson(c, s.mode)),
     nodes: s.nodes.map(nodeJson),
+    ...(options.clients ? { clients: s.clients.map(clientJson), clients_unknown_nodes: [...s.clientsUnknown], flapping: s.flapping } : {}),
     warnings: [...s.warnings],
   };
 }
