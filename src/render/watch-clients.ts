@@ -8,13 +8,13 @@ import { layoutGrid, type Grid, type GridColumn } from './grid.js';
 import { outputBufferCell, outputBufferLevel } from './watch-table.js';
 
 /**
- * Connection columns, and the order they give way: LIB, IDLE, AGE, NODE, RECONN, ADDR. NAME,
- * the subscription counts and the output buffer always stay: they name the slow subscriber.
+ * Connection columns, and the order they give way: LIB, IDLE, AGE, ADDR, RECONN, NODE. NAME, the
+ * subscription counts and the output buffer always stay: they name the slow subscriber.
  */
 const CLIENT_COLUMNS: GridColumn[] = [
   { head: 'NAME', align: 'left', flex: true },
-  { head: 'ADDR', align: 'left', drop: 6 },
-  { head: 'NODE', align: 'left', drop: 4 },
+  { head: 'ADDR', align: 'left', drop: 4 },
+  { head: 'NODE', align: 'left', drop: 6 },
   { head: 'LIB', align: 'left', drop: 1 },
   { head: 'SUB', align: 'right' },
   { head: 'PSUB', align: 'right' },
@@ -33,7 +33,8 @@ function libraryText(c: Pick<SubscriberClient, 'libName' | 'libVer'>): string {
 
 function clientCells(c: SubscriberClient, p: Palette): Cell[] {
   const level = outputBufferLevel(c.omem, c.limit);
-  const alarm = level === 'over' ? p.red : level === 'near' ? p.yellow : undefined;
+  // A flapping client is red by name too: on a narrow terminal its RECONN column may be gone.
+  const alarm = level === 'over' || c.flapping ? p.red : level === 'near' ? p.yellow : undefined;
   return [
     // The slow subscriber is named in the colour of its buffer: the eye finds it from either side.
     { text: c.name === '' ? '(no name)' : escapeText(c.name), ...(alarm ? { paint: alarm } : c.name === '' ? { paint: p.dim } : {}) },

@@ -101,6 +101,12 @@ describe('watch --view clients on a standalone server with a replica', () => {
     const version = /redis_version:(\S+)/.exec(String(await admin.info('server')))?.[1];
     // lib-name and lib-ver arrived with Redis 7.2: before it they are unknown, never ''.
     if (!versionAtLeast(version, 7, 2)) expect(w.clients.every((c) => c.lib_name === null && c.lib_ver === null)).toBe(true);
+    // In text the same: the first row under the header is the slow subscriber, its buffer beside it.
+    const text = (await runCli(['watch', '-u', sb.url, '--view', 'clients', '--once', '--interval', '100ms'])).stdout.split('\n');
+    const header = text.findIndex((l) => /^NAME\s+ADDR\s+NODE/.test(l));
+    expect(header).toBeGreaterThan(0);
+    expect(text[header + 1]).toMatch(/^slow-consumer\s+127\.0\.0\.1:\d+\s+/);
+    expect(text[header + 1]).toMatch(/\s[\d.]+ MiB \/ [\d.]+ MiB\s/);
     // The channels view's JSON is unchanged: no clients in it.
     const channels = JSON.parse((await runCli(['watch', '-u', sb.url, '--once', '--json', '--interval', '100ms'])).stdout) as Record<string, unknown>;
     expect(channels).not.toHaveProperty('clients');
