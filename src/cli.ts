@@ -126,13 +126,23 @@ function report(err: unknown, io: Io, module: CommandModule | undefined, raw: Re
 export async function main(argv: string[], io: Io = processIo()): Promise<void> {
   const controller = new AbortController();
   const interrupt = untilInterrupted();
-  void interrupt.promise.then(() => controller.abort());
-  // The reader went away (`watch --json | head -n 1`): that is how a pipe ends, so stop quietly.
-  const onStdoutError = (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
+  let interruptedBy: string | undefined;
+  void interrupt.promise.then((sig) => {
+    interruptedBy = sig;
     controller.abort();
-  };
-  io.stdout.on('error', onStdoutError);
+  });
+  // The reader went away: a pipe closed (`watch --json | head -n 1`, EPIPE) or the terminal was
+  // closed (EIO). That is how output ends, so stop quietly: an error thrown here would be uncaught
+  // and kill us half-way through stopping a sandbox.
+  const readerGone = (err: NodeJS.ErrnoException) => err.code === 'EPIPE' || err.code === 'EIO';
+  io.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (!readerGone(err)) throw err;
+    controller.abort();
+  });
+  // Nowhere left to say anything; whatever is running (its cleanup above all) carries on.
+  io.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (!readerGone(err)) throw err;
+  });
   let parsed: ParsedCommandLine | undefined;
   try {
     parsed = await parseCommandLine(argv);
@@ -147,6 +157,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<void> 
     process.exitCode = report(err, io, parsed?.module ?? line?.module, parsed?.args ?? line?.raw);
   } finally {
     interrupt.dispose();
-    // The listener stays: a write still in flight (the cursor restored at exit) may fail after this.
+    // The listeners stay: a write still in flight (the cursor restored at exit) may fail after this.
   }
+  // Cleaned up after a hang-up, end as the hang-up would have ended us (the handler is gone now):
+  // nobody is left to read an exit code, and node 20 aborts with a core dump when a normal exit
+  // tries to restore a terminal that has gone away (nodejs/node#51519).
+  if (interruptedBy === 'SIGHUP') process.kill(process.pid, 'SIGHUP');
 }

@@ -49,18 +49,22 @@ export function complain(io: Io, message: string): void {
   io.stderr.write(`pubsub-mon: ${escapeText(message)}\n`);
 }
 
-/** Resolves when SIGINT or SIGTERM arrives (or `signal` aborts); removes its handlers after. */
+/**
+ * Signals that end a command with its cleanup run. SIGHUP is a closed terminal (or `tmux
+ * kill-session`): left to its default, node would die at once and leave a sandbox's servers running.
+ */
+const INTERRUPTS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Resolves when SIGINT, SIGTERM or SIGHUP arrives (or `signal` aborts); removes its handlers after. */
 export function untilInterrupted(signal?: AbortSignal): { promise: Promise<string>; dispose(): void } {
   let dispose = () => {};
   const promise = new Promise<string>((resolve) => {
     const onSig = (sig: NodeJS.Signals) => resolve(sig);
     const onAbort = () => resolve('abort');
-    process.once('SIGINT', onSig);
-    process.once('SIGTERM', onSig);
+    for (const sig of INTERRUPTS) process.once(sig, onSig);
     signal?.addEventListener('abort', onAbort);
     dispose = () => {
-      process.removeListener('SIGINT', onSig);
-      process.removeListener('SIGTERM', onSig);
+      for (const sig of INTERRUPTS) process.removeListener(sig, onSig);
       signal?.removeEventListener('abort', onAbort);
     };
   });

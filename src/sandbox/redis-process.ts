@@ -5,6 +5,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
+import type { PidKeeper } from './watchdog.js';
 
 /** How a person gets redis-server when it is missing. */
 const INSTALL_HINT =
@@ -20,6 +21,8 @@ export interface RedisProcessOptions {
   args: string[];
   /** Binary to run. @default 'redis-server' */
   binary?: string;
+  /** Told each server pid as it starts and exits (restarts too), so it can kill them if we die. */
+  keeper?: PidKeeper;
 }
 
 /** Sends PING over a raw socket; resolves with the first reply line, or rejects. */
@@ -49,6 +52,7 @@ export class RedisProcess {
   readonly dir: string;
   private readonly args: string[];
   private readonly binary: string;
+  private readonly keeper: PidKeeper | undefined;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
 
@@ -58,6 +62,7 @@ export class RedisProcess {
     this.dir = opts.dir;
     this.args = opts.args;
     this.binary = opts.binary ?? 'redis-server';
+    this.keeper = opts.keeper;
   }
 
   get address(): string {
@@ -88,10 +93,13 @@ export class RedisProcess {
     ];
     const child = spawn(this.binary, args, { stdio: 'ignore', cwd: this.dir });
     this.child = child;
+    const pid = child.pid;
+    if (pid !== undefined) this.keeper?.watch(pid);
     let spawnError: Error | undefined;
     let exitInfo: string | undefined;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
+        if (pid !== undefined) this.keeper?.forget(pid);
         exitInfo = signal ? `signal ${signal}` : `exit code ${code}`;
         resolve();
       });

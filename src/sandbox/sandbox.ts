@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { EnvironmentError, UsageError } from '../errors.js';
 import { findFreePorts } from './ports.js';
 import { RedisProcess } from './redis-process.js';
+import { startWatchdog } from './watchdog.js';
 
 export interface SandboxOptions {
   /** Number of cluster primaries; 0 starts a standalone server. @default 0 */
@@ -87,9 +88,41 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const primaryCount = isCluster ? primaries : 1;
   const total = primaryCount * (1 + replicas);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pubsub-mon-sandbox-'));
-  const ports = await findFreePorts(total, { busOffset: isCluster ? 10000 : 0 });
-
+  // From here on nothing may outlive us: stop() cleans up when we end normally, the exit handler
+  // when we exit with JS still running, and the watchdog when we die with none (SIGKILL, SIGHUP).
+  const watchdog = startWatchdog(dir);
   const nodes: SandboxNode[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', killAll);
+    try {
+      await Promise.all(nodes.map((n) => n.process.stop()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    } finally {
+      // Normally it now holds nothing; if stopping failed half-way, it finishes the job.
+      watchdog.close();
+    }
+  };
+  // An exit() call or an uncaught error: no await runs any more, but this does, before we are gone.
+  const killAll = () => {
+    for (const n of nodes) n.process.killNow();
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // nothing more can be done while exiting; the watchdog tries again
+    }
+  };
+  process.once('exit', killAll);
+
+  let ports: number[];
+  try {
+    ports = await findFreePorts(total, { busOffset: isCluster ? 10000 : 0 });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   for (let i = 0; i < total; i++) {
     const port = ports[i]!;
     const isPrimary = i < primaryCount;
@@ -106,7 +139,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     } else if (!isPrimary) {
       args.push('--replicaof', SANDBOX_HOST, String(ports[primaryIndex!]!));
     }
-    const proc = new RedisProcess({ host: SANDBOX_HOST, port, dir: path.join(dir, String(port)), args });
+    const proc = new RedisProcess({ host: SANDBOX_HOST, port, dir: path.join(dir, String(port)), args, keeper: watchdog });
     nodes.push({
       process: proc,
       host: SANDBOX_HOST,
@@ -116,25 +149,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(primaryIndex === undefined ? {} : { primaryIndex }),
     });
   }
-
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    process.removeListener('exit', killAll);
-    await Promise.all(nodes.map((n) => n.process.stop()));
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  // If the owner dies without calling stop(), do not leave servers behind.
-  const killAll = () => {
-    for (const n of nodes) n.process.killNow();
-    try {
-      fs.rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // nothing more can be done while exiting
-    }
-  };
-  process.once('exit', killAll);
 
   try {
     await Promise.all(nodes.map((n) => n.process.start()));
