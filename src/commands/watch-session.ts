@@ -171,6 +171,9 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
   const restore = takeTerminal(io, keyboard);
   keyboard?.setEncoding?.('utf8');
   keyboard?.on('data', onKeys);
+  // A closed terminal fails the read (EIO): that ends watch like q, never as an uncaught error.
+  const onKeyboardError = () => quit.abort();
+  keyboard?.on('error', onKeyboardError);
   keyboard?.resume();
   const onResize = () => draw();
   io.stdout.on('resize', onResize);
@@ -188,6 +191,7 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
     return 0;
   } finally {
     keyboard?.removeListener('data', onKeys);
+    keyboard?.removeListener('error', onKeyboardError);
     io.stdout.removeListener('resize', onResize);
     restore();
   }
