@@ -144,7 +144,7 @@ export class Terminal {
       const problems = check(screen);
       if (problems.length === 0) return screen;
       if (screen.dead || Date.now() > deadline) {
-        const exit = screen.dead ? await this.exitStatus() : undefined;
+        const exit = screen.dead ? await this.waitForExit(2000).catch(() => undefined) : undefined;
         const why = screen.dead ? `the CLI exited (status ${exit?.status}, signal ${exit?.signal})` : 'timed out';
         throw new Error(`${why} waiting for ${opts.what ?? 'the screen'}:\n- ${problems.join('\n- ')}\n${show(screen)}`);
       }
@@ -191,11 +191,15 @@ export class Terminal {
     return Number(await this.format('#{pane_pid}'));
   }
 
-  /** The exit of the pane's process, or undefined while it runs. */
+  /**
+   * The exit of the pane's process, or undefined while it runs. tmux marks the pane dead when the
+   * terminal closes, which can be before it has reaped the process: until the status or the signal
+   * is known, the process counts as still running.
+   */
   async exitStatus(): Promise<PaneExit | undefined> {
     const [dead, status, signal] = (await this.format('#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}')).split('|');
-    if (dead !== '1') return undefined;
-    return { status: status ? Number(status) : null, signal: signal || null };
+    if (dead !== '1' || (!status && !signal)) return undefined;
+    return { status: status ? Number(status) : null, signal: signal ? signalName(Number(signal)) : null };
   }
 
   /** Waits for the CLI to exit by itself and returns how it ended. */
@@ -249,6 +253,11 @@ export class Terminal {
       fs.rmSync(this.dir, { recursive: true, force: true });
     }
   }
+}
+
+/** tmux gives the number; a person reads SIGINT. */
+function signalName(n: number): string {
+  return Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0] ?? String(n);
 }
 
 function outputFileIn(dir: string): string {
