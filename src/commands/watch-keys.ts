@@ -142,10 +142,11 @@ export function pressKey(ui: WatchUi, key: string, ctx: KeyContext): { ui: Watch
       const { filter: _f, ...rest } = ui;
       return { ui: rest, effect: 'none' };
     }
+    // A filter belongs to the list it was typed over: another view starts unfiltered.
     case 'tab':
-      return { ui: { ...ui, view: next(WATCH_VIEWS, ui.view) }, effect: 'none' };
+      return { ui: { ...withoutFilter(ui), view: next(WATCH_VIEWS, ui.view) }, effect: 'none' };
     case 'backtab':
-      return { ui: { ...ui, view: next(WATCH_VIEWS, ui.view, -1) }, effect: 'none' };
+      return { ui: { ...withoutFilter(ui), view: next(WATCH_VIEWS, ui.view, -1) }, effect: 'none' };
     case 'j':
     case 'down':
       return scrollTo(at + 1);
@@ -167,6 +168,11 @@ export function pressKey(ui: WatchUi, key: string, ctx: KeyContext): { ui: Watch
   }
 }
 
+function withoutFilter(ui: WatchUi): WatchUi {
+  const { filter: _f, ...rest } = ui;
+  return rest;
+}
+
 function withGroup(ui: WatchUi, groupBy: ClientGroupBy | undefined): WatchUi {
   const { groupBy: _g, ...rest } = ui;
   return { ...rest, ...(groupBy !== undefined ? { groupBy } : {}), scroll: { ...ui.scroll, clients: 0 } };
@@ -183,9 +189,10 @@ export const KEY_HELP: ReadonlyArray<[string, string]> = [
   ['q, Ctrl-C', 'quit'],
   ['p', 'pause / resume refreshing'],
   ['s', 'next sort order (channels, clients)'],
-  ['/', 'filter names by glob (Enter applies, Esc clears)'],
+  ['/', 'filter this view by glob (Enter applies, Esc clears)'],
+  ['Esc', 'clear the filter'],
   ['r', 'measure message rates on / off'],
-  ['Tab', 'next view: channels, nodes, clients'],
+  ['Tab, Shift-Tab', 'next / previous view: channels, nodes, clients'],
   ['g', 'clients: group by name, library, host, none'],
   ['j k, arrows', 'scroll a row'],
   ['PgUp PgDn, space', 'scroll a page'],

@@ -30,14 +30,14 @@ function filterClients(clients: readonly SubscriberClient[], glob: string | unde
  * The snapshot as a view shows it: channels filtered, steadied and sorted; clients filtered,
  * sorted and, when asked, grouped; nodes filtered by address.
  */
-function present(s: Snapshot, ui: Pick<WatchUi, 'view' | 'channelSort' | 'clientSort' | 'filter' | 'groupBy'>): Pick<ScreenInput, 'snapshot' | 'channels' | 'clients' | 'groups'> {
+function present(s: Snapshot, ui: Pick<WatchUi, 'view' | 'channelSort' | 'clientSort' | 'filter' | 'groupBy'>): Pick<ScreenInput, 'snapshot' | 'channels' | 'clients' | 'groups' | 'nodes' | 'filter'> {
   // The filter narrows the list being looked at; the other views' lists (and the title's counts) stay whole.
   const filter = (view: WatchUi['view']) => (ui.view === view ? ui.filter : undefined);
   const channels = arrangeChannels(filterChannels(s.channels, filter('channels')), ui.channelSort).rows;
   const clients = sortClients(filterClients(s.clients, filter('clients')), ui.clientSort, s.nodes.map((n) => n.address));
   const pattern = filter('nodes');
   const nodes = pattern ? s.nodes.filter((n) => globMatch(byteString(pattern), byteString(n.address))) : s.nodes;
-  return { snapshot: { ...s, nodes }, channels, clients, ...(ui.groupBy ? { groups: groupClients(clients, ui.groupBy) } : {}) };
+  return { snapshot: s, nodes, channels, clients, ...(ui.filter !== undefined ? { filter: ui.filter } : {}), ...(ui.groupBy ? { groups: groupClients(clients, ui.groupBy) } : {}) };
 }
 
 /** One report per refresh (or one only, with --once), as text or a JSON line; nothing read from the keyboard. */
@@ -132,10 +132,7 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
     const height = io.stdout.rows ?? 24;
     const status = [
       ui.view === 'channels' ? `sort ${ui.channelSort}` : ui.view === 'clients' ? `sort ${ui.clientSort}${ui.groupBy ? `, by ${ui.groupBy}` : ''}` : '',
-      ui.filter !== undefined ? `filter ${ui.filter}` : '',
       ui.rates ? '' : 'rates off (r)',
-      ui.paused ? 'PAUSED (p)' : '',
-      keyboard ? '' : 'no keyboard: Ctrl-C quits',
     ].filter((x) => x !== '');
     const screen = renderScreen({
       ...present(last, ui),
@@ -148,6 +145,9 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
       height,
       scroll: ui.scroll[ui.view],
       status,
+      // A frozen screen looks like a live one: the footer always says so.
+      alerts: ui.paused ? ['PAUSED (p)'] : [],
+      keys: keyboard !== undefined,
       ...(ui.groupBy ? { groupBy: ui.groupBy } : {}),
       ...(ui.typing !== undefined ? { prompt: ui.typing } : {}),
       ...(ui.help ? { help: [...KEY_HELP, ...last.warnings.map((w): [string, string] => ['!', w])] } : {}),

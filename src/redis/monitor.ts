@@ -366,9 +366,11 @@ export class Monitor {
     if (shardChannelsElsewhere(topology, readings).length > 0) await this.rediscover();
     warnings.push(...attributionWarnings(this.topology, readings));
     let channels = mergeChannels(this.topology, readings, own);
-    if (this.sampler) {
-      channels = this.applyRates(channels, warnings);
-      await this.updateSampler(this.topology, channels, errors);
+    // Held in a local: watch's r key may close the sampler while this refresh awaits.
+    const sampler = this.sampler;
+    if (sampler) {
+      channels = this.applyRates(sampler, channels, warnings);
+      await this.updateSampler(sampler, this.topology, channels, errors);
     }
     const { clients, clientsUnknown } = this.subscribers(ordered, readings);
     const snapshot: Snapshot = {
@@ -410,8 +412,8 @@ export class Monitor {
    * Adds messages/s to each row, and rows for channels that carry traffic but have no subscriber.
    * A rate is only given over the time its subscription was held: otherwise it stays unknown.
    */
-  private applyRates(rows: ChannelRow[], warnings: string[]): ChannelRow[] {
-    const counts = this.sampler!.take();
+  private applyRates(sampler: RateSampler, rows: ChannelRow[], warnings: string[]): ChannelRow[] {
+    const counts = sampler.take();
     const perSec = (n: number | undefined, windowMs: number | undefined) => (windowMs === undefined ? undefined : ((n ?? 0) * 1000) / windowMs);
     for (const row of rows) {
       const classicWindow = isKeyspaceChannel(row.name) ? counts.keyspaceWindowMs : counts.classicWindowMs;
@@ -425,17 +427,17 @@ export class Monitor {
       const rate = perSec(n, isKeyspaceChannel(name) ? counts.keyspaceWindowMs : counts.classicWindowMs);
       rows.push({ name, kind: 'channel', subscribers: 0, ...(rate !== undefined ? { rate } : {}) });
     }
-    if (this.sampler!.problem) warnings.push(`message rates incomplete: ${this.sampler!.problem}`);
+    if (sampler.problem) warnings.push(`message rates incomplete: ${sampler.problem}`);
     return rows;
   }
 
   /** Keeps the pattern subscription on a live node and shard subscriptions on each channel's owner. */
-  private async updateSampler(topology: DiscoveredTopology, channels: ChannelRow[], errors: Map<string, string>): Promise<void> {
+  private async updateSampler(sampler: RateSampler, topology: DiscoveredTopology, channels: ChannelRow[], errors: Map<string, string>): Promise<void> {
     const live = topology.nodes.filter((n) => !errors.has(n.id));
     // Prefer a replica: the sampler's traffic then stays off the primaries.
-    await this.sampler!.ensurePattern([...live.filter((n) => n.role === 'replica'), ...live.filter((n) => n.role === 'primary')]);
+    await sampler.ensurePattern([...live.filter((n) => n.role === 'replica'), ...live.filter((n) => n.role === 'primary')]);
     // Keyspace notifications are emitted where keys are written: on every primary, each its own.
-    await this.sampler!.ensureKeyspace(live.filter((n) => n.role === 'primary'));
+    await sampler.ensureKeyspace(live.filter((n) => n.role === 'primary'));
     const wanted = new Map<string, { node: TopologyNode; channels: Set<string> }>();
     const ownerOf = topology.mode === 'cluster' ? slotOwners(topology) : undefined;
     const primary = topology.nodes.find((n) => n.role === 'primary');
@@ -447,7 +449,7 @@ export class Monitor {
       if (!entry) wanted.set(owner.id, (entry = { node: owner, channels: new Set() }));
       entry.channels.add(row.name);
     }
-    await this.sampler!.syncShards(wanted);
+    await sampler.syncShards(wanted);
   }
 
   /** Starts or stops measuring message rates (watch's r key); the next snapshot has them, or not. */

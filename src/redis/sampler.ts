@@ -8,6 +8,7 @@ import { openNode } from './connect.js';
 import { asked } from './queries.js';
 import { describeRedisError, rethrowIfBug } from './errors.js';
 import { isKeyspaceChannel } from '../stats/snapshot.js';
+import { ConnectionError } from '../errors.js';
 import { decodeName, encodeName } from '../stats/channel-name.js';
 import { KEYSPACE_PATTERN, KEYSPACE_SAMPLER_ROLE, SAMPLER_PATTERN, SAMPLER_ROLE, SHARD_SAMPLER_ROLE, shardRole } from '../stats/own-subscriptions.js';
 
@@ -50,6 +51,9 @@ export class RateSampler {
   /** Shard connections per node id. */
   private readonly shards = new Map<string, { node: TopologyNode; connections: ShardConnection[] }>();
   private channelCounts = new Map<string, number>();
+  /** Every connection ever opened, and whether close() was called: one opened after it is dropped at once. */
+  private readonly opened = new Set<Redis>();
+  private closed = false;
   private shardCounts = new Map<string, number>();
   private since: number;
   /** Why the last subscription attempt failed, for the user to see; undefined when all is held. */
@@ -96,7 +100,7 @@ export class RateSampler {
 
   /** Opens a pattern subscription on `node`, counting what it hears through `onChannel`. */
   private async subscribePattern(node: TopologyNode, role: string, pattern: string, onChannel: (name: string) => void): Promise<PatternConnection> {
-    const client = await openNode(this.target, node, role, { reconnect: true });
+    const client = this.keep(await openNode(this.target, node, role, { reconnect: true }));
     const held: PatternConnection = { node, client, since: undefined };
     client.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer) => onChannel(decodeName(channel)));
     client.on('ready', () => {
@@ -166,7 +170,12 @@ export class RateSampler {
 
   /** Opens one connection for `channels` on `node`, named after them, and subscribes each; all or none. */
   private async openShardConnection(node: TopologyNode, channels: string[]): Promise<ShardConnection | undefined> {
-    const client = await openNode(this.target, node, shardRole(SHARD_SAMPLER_ROLE, channels), { reconnect: false });
+    const opened = await openNode(this.target, node, shardRole(SHARD_SAMPLER_ROLE, channels), { reconnect: false });
+    if (this.closed) {
+      opened.disconnect();
+      return undefined;
+    }
+    const client = this.keep(opened);
     const held: ShardConnection = { client, channels: new Map(), broken: false };
     client.on('smessageBuffer', (channel: Buffer) => {
       const name = decodeName(channel);
@@ -266,7 +275,24 @@ export class RateSampler {
     return out;
   }
 
+  /**
+   * Registers a new connection; if the sampler was closed while it was being opened (watch's r key
+   * turned rates off mid-refresh), it is dropped rather than left subscribed and counted nowhere.
+   */
+  private keep(client: Redis): Redis {
+    if (this.closed) {
+      client.disconnect();
+      throw new ConnectionError('rate sampling was turned off');
+    }
+    this.opened.add(client);
+    client.once('end', () => this.opened.delete(client));
+    return client;
+  }
+
   close(): void {
+    this.closed = true;
+    for (const client of this.opened) client.disconnect();
+    this.opened.clear();
     this.pattern?.client.disconnect();
     for (const k of this.keyspace.values()) k.client.disconnect();
     for (const { connections } of this.shards.values()) for (const c of connections) c.client.disconnect();

@@ -6,8 +6,8 @@ import { encodeName, sequenceLength } from '../stats/channel-name.js';
  * Escape conventions, chosen so that every output reads back to exactly one input:
  *   \xNN    one raw byte: an ASCII control (C0 or DEL) or a byte that is not part of valid UTF-8
  *   \uNNNN  one valid but dangerous code point: a C1 control (U+0080-U+009F), a bidi control
- *           (U+202A-U+202E, U+2066-U+2069), or a character that is invisible or breaks lines without
- *           looking like it (U+00AD, U+200B-U+200F, U+2028, U+2029, U+FEFF)
+ *           (U+061C, U+202A-U+202E, U+2066-U+2069), or a character that is invisible or breaks lines
+ *           without looking like it (U+00AD, U+200B-U+200F, U+2028, U+2029, U+2060-U+2064, U+FEFF)
  *   \n \r \t  those three controls, because they are common and `\x0a` reads badly
  *   \\      a literal backslash, so that a payload containing the text `\x1b` stays distinguishable
  * C1 controls use `\u` rather than `\x` because `\x9b` already means "the lone byte 0x9b".
@@ -38,17 +38,18 @@ function codePointEscape(cp: number): string {
  * True when the bytes at `i` encode a dangerous code point, checked on bytes so the fast path can
  * decide without decoding: C1 controls (C2 80-9F), the soft hyphen (C2 AD), zero-width characters
  * and directional marks (E2 80 8B-8F), the line and paragraph separators and bidi embeddings and
- * overrides (E2 80 A8-AE), bidi isolates (E2 81 A6-A9), and the BOM or zero-width no-break space
- * (EF BB BF).
+ * overrides (E2 80 A8-AE), the word joiner and invisible operators (E2 81 A0-A4), bidi isolates
+ * (E2 81 A6-A9), the Arabic letter mark (D8 9C), and the BOM or zero-width no-break space (EF BB BF).
  */
 function startsDangerous(buf: Buffer, i: number): boolean {
   const b0 = buf[i];
   const b1 = buf[i + 1] ?? -1;
   if (b0 === 0xc2) return (b1 >= 0x80 && b1 <= 0x9f) || b1 === 0xad;
+  if (b0 === 0xd8) return b1 === 0x9c;
   const b2 = buf[i + 2] ?? -1;
   if (b0 === 0xef) return b1 === 0xbb && b2 === 0xbf;
   if (b0 !== 0xe2) return false;
-  return (b1 === 0x80 && ((b2 >= 0x8b && b2 <= 0x8f) || (b2 >= 0xa8 && b2 <= 0xae))) || (b1 === 0x81 && b2 >= 0xa6 && b2 <= 0xa9);
+  return (b1 === 0x80 && ((b2 >= 0x8b && b2 <= 0x8f) || (b2 >= 0xa8 && b2 <= 0xae))) || (b1 === 0x81 && ((b2 >= 0xa0 && b2 <= 0xa4) || (b2 >= 0xa6 && b2 <= 0xa9)));
 }
 
 /** The byte-by-byte walk, for buffers the fast path found something to escape in. */
@@ -107,7 +108,7 @@ export function escapeBytes(buf: Buffer): string {
       if (ASCII_ESCAPES[b] !== undefined) return escapeSlow(buf);
     } else {
       ascii = false;
-      if ((b === 0xc2 || b === 0xe2 || b === 0xef) && startsDangerous(buf, i)) return escapeSlow(buf);
+      if ((b === 0xc2 || b === 0xd8 || b === 0xe2 || b === 0xef) && startsDangerous(buf, i)) return escapeSlow(buf);
     }
   }
   // latin1 is the cheapest decoder and is exact for ASCII.
@@ -116,7 +117,7 @@ export function escapeBytes(buf: Buffer): string {
 }
 
 /** DEL, C1, bidi and invisible characters: those JSON.stringify leaves raw that a terminal must not see. */
-const JSON_UNSAFE = /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+const JSON_UNSAFE = /[\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 /**
  * Makes JSON text terminal-safe without changing what it means: DEL, C1 and bidi characters can only

@@ -1,5 +1,5 @@
 // One frame of `watch`: a view (channels, nodes or clients) fitted to the terminal, never wider nor taller, with the title on the first line.
-import type { ChannelRow, Snapshot } from '../stats/snapshot.js';
+import type { ChannelRow, NodeRow, Snapshot } from '../stats/snapshot.js';
 import type { ClientGroup, ClientGroupBy, SubscriberClient } from '../stats/subscriber-clients.js';
 import { plural } from '../stats/plural.js';
 import { makePalette, type Palette } from './color.js';
@@ -31,10 +31,18 @@ export interface ScreenInput {
   height?: number;
   /** First row of the view's list that is shown. */
   scroll: number;
-  /** Short facts for the footer: `sort subscribers`, `filter news:*`, `PAUSED`. */
+  /** Node rows of the nodes view, already filtered; the title counts the snapshot's. Absent: all of them. */
+  nodes?: readonly NodeRow[];
+  /** The glob applied to the view's list: said in the footer, and when it leaves nothing. */
+  filter?: string;
+  /** `PAUSED`, `rates off`: kept in the footer whatever else gives way. */
+  alerts?: readonly string[];
+  /** Short facts for the footer (`sort subscribers`), the first to go on a narrow terminal. */
   status: readonly string[];
   /** The filter being typed, shown as a prompt in place of the footer. */
   prompt?: string;
+  /** Keys are read (a keyboard is attached); false: only Ctrl-C ends watch. @default true */
+  keys?: boolean;
   /** Show the keys instead of the view. */
   help?: readonly (readonly [string, string])[];
 }
@@ -63,7 +71,8 @@ interface ListPart {
 
 function listPart(input: ScreenInput, p: Palette, width: number | undefined): ListPart {
   const s = input.snapshot;
-  if (input.view === 'nodes') return { grid: nodeGrid(s.nodes, width, p), length: s.nodes.length, empty: 'no nodes', noun: 'node' };
+  const nodes = input.nodes ?? s.nodes;
+  if (input.view === 'nodes') return { grid: nodeGrid(nodes, width, p), length: nodes.length, empty: 'no nodes', noun: 'node' };
   if (input.view === 'clients') {
     if (input.groupBy && input.groups) {
       return { grid: clientGroupGrid(input.groups, input.groupBy, width, p), length: input.groups.length, empty: 'no subscriber connections', noun: 'group' };
@@ -76,7 +85,7 @@ function listPart(input: ScreenInput, p: Palette, width: number | undefined): Li
 function viewFacts(input: ScreenInput): string[] {
   const s = input.snapshot;
   if (input.view === 'clients') {
-    const facts = [plural(input.clients.length, 'connection')];
+    const facts = [plural(s.clients.length, 'connection')];
     if (s.flapping > 0) facts.push(`${s.flapping} flapping`);
     if (s.clientsUnknown.length > 0) facts.push(`unknown on ${plural(s.clientsUnknown.length, 'node')}`);
     return facts;
@@ -108,11 +117,13 @@ export function renderScreen(input: ScreenInput): Screen {
 
   if (input.help) {
     const keys = input.help.map(([k, what]) => `  ${k.padEnd(18)} ${what}`);
-    const lines = [...top, '', p.bold('Keys'), ...keys, '', p.dim('any key returns')];
+    const lines = [...top, '', p.bold('Keys'), ...keys.map(escapeText), '', p.dim('any key returns')];
     return { lines: (height === undefined ? lines : lines.slice(0, height)).map(fit), listLength: 0, pageRows: 0, scroll: 0 };
   }
 
   const list = listPart(input, p, width);
+  // A filter that leaves nothing says so: "no channels" alone would read as an empty deployment.
+  if (input.filter !== undefined && list.length === 0) list.empty = `no ${list.noun}s match ${escapeText(input.filter)} (Esc clears the filter)`;
   const below = notes(input, p);
   const nodes = input.view === 'channels' && s.nodes.length > 0 ? nodeGrid(s.nodes, width, p) : undefined;
   const warnings = warningLines(s.warnings, p);
@@ -174,10 +185,12 @@ function footerLine(input: ScreenInput, list: ListPart, h: Hidden, p: Palette): 
   const parts = [
     { text: rows, priority: 0 },
     ...(h.hiddenNodes > 0 ? [{ text: `+${plural(h.hiddenNodes, 'node')} (Tab)`, priority: 3 }] : []),
-    ...(h.hiddenColumns.length > 0 ? [{ text: `hidden: ${[...new Set(h.hiddenColumns)].join(' ')}`, priority: 2, cut: true }] : []),
+    ...(h.hiddenColumns.length > 0 ? [{ text: `hidden: ${[...new Set(h.hiddenColumns)].join(' ')}`, priority: 3, cut: true }] : []),
     ...(h.hiddenWarnings > 0 ? [{ text: `+${plural(h.hiddenWarnings, 'warning')} (?)`, priority: 3 }] : []),
+    ...(input.filter !== undefined ? [{ text: `filter ${escapeText(input.filter)}`, priority: 1 }] : []),
+    ...(input.alerts ?? []).map((text) => ({ text, priority: 1 })),
     ...input.status.map((text) => ({ text, priority: 4 })),
-    { text: '? keys · q quit', priority: 1 },
+    { text: input.keys === false ? 'Ctrl-C quits' : '? keys · q quit', priority: 2 },
   ];
   return p.dim(joinFitting(parts, ' · ', input.width));
 }

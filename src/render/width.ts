@@ -91,9 +91,13 @@ export function joinFitting(parts: readonly LinePart[], separator: string, max?:
   for (const part of byPriority) {
     const sep = kept.size > 0 ? separator.length : 0;
     const cost = displayWidth(part.text) + sep;
-    if (used + cost <= max || kept.size === 0) {
+    if (used + cost <= max) {
       kept.set(part.i, part.text);
       used += cost;
+    } else if (kept.size === 0) {
+      // The most important part alone is too long: cut it visibly (painted text is left to clipLine).
+      kept.set(part.i, part.text.includes('\x1b') ? part.text : fitWidth(part.text, max));
+      used = max;
     } else if (part.cut && max - used - sep >= MIN_CUT_PART) {
       kept.set(part.i, fitWidth(part.text, max - used - sep));
       used = max;

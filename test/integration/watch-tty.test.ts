@@ -19,6 +19,9 @@ const isTitle = (row: string) => row.startsWith('pubsub-mon watch');
  * Reads "291 more channels not shown", "291 channels hidden", "hidden: 291 channels", ...
  */
 function hiddenChannelsIn(row: string): number | undefined {
+  // The footer's own words: `channels 1-13 of 303 (j/k)` shows 13 rows of 303.
+  const range = /\bchannels (\d+)-(\d+) of (\d+)\b/.exec(row);
+  if (range) return Number(range[3]) - (Number(range[2]) - Number(range[1]) + 1);
   const m = /(\d[\d,]*)\s+(?:more\s+)?(?:channel\s+rows?|channels?)\b.*\b(?:hidden|not shown)/i.exec(row) ?? /\b(?:hidden|not shown)\b\D*(\d[\d,]*)\s+(?:channel\s+rows?|channels?)\b/i.exec(row);
   return m ? Number(m[1]!.replace(/,/g, '')) : undefined;
 }

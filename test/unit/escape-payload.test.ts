@@ -57,6 +57,16 @@ describe('escapeBytes', () => {
     expect(escapeBytes(utf8('\u00ac\u00ae\u200a\u2010\u2027\ufefe'))).toBe('\u00ac\u00ae\u200a\u2010\u2027\ufefe');
   });
 
+  it('escapes the Arabic letter mark (a bidi control) and the word joiner family, in text and in JSON', () => {
+    expect(escapeBytes(utf8('\u061cALM\u2060wj\u2064'))).toBe('\\u061cALM\\u2060wj\\u2064');
+    // Arabic letters around them stay as they are: only the marks are escaped.
+    expect(escapeBytes(utf8('\u0627\u061c\u0628'))).toBe('\u0627\\u061c\u0628');
+    expect(escapeBytes(utf8('\u2065\u2066'))).toBe('\u2065\\u2066');
+    const safe = terminalSafeJson(JSON.stringify('a\u061cb\u2060c'));
+    expect(safe).toBe('"a\\u061cb\\u2060c"');
+    expect(JSON.parse(safe)).toBe('a\u061cb\u2060c');
+  });
+
   it('escapes every byte that is not part of valid UTF-8', () => {
     expect(escapeBytes(hex('fffe'))).toBe('\\xff\\xfe');
     expect(escapeBytes(hex('41 80 42'))).toBe('A\\x80B');

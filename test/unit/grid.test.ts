@@ -46,7 +46,8 @@ describe('display width', () => {
     ];
     expect(joinFitting(parts, ' · ')).toBe('title · date and time · 6 nodes');
     expect(joinFitting(parts, ' · ', 20)).toBe('title · 6 nodes');
-    expect(joinFitting(parts, ' · ', 3)).toBe('title');
+    // Even the first part alone too long is cut visibly, not left to run off the edge.
+    expect(joinFitting(parts, ' · ', 3)).toBe('ti…');
   });
 });
 

@@ -83,6 +83,9 @@ describe('pressKey', () => {
     expect(press(ui(), 'backtab').ui.view).toBe('clients');
     const s = press(ui(), 'j', 'j', 'tab', 'tab', 'tab').ui;
     expect(s.scroll.channels).toBe(2);
+    // A filter belongs to the view it was typed in: the next view starts unfiltered.
+    expect(press(ui({ filter: 'news:*' }), 'tab').ui.filter).toBeUndefined();
+    expect(press(ui({ filter: 'news:*' }), 'backtab').ui.filter).toBeUndefined();
   });
 
   it('scrolls by row and page, never above the top', () => {

@@ -160,3 +160,31 @@ describe('renderScreen', () => {
     expect(screen.lines.join('\n')).not.toContain('…');
   });
 });
+
+describe('renderScreen footer and filter', () => {
+  it('keeps PAUSED and the filter in the footer at 80 columns, ahead of the hidden columns, and escapes the filter', () => {
+    const screen = renderScreen(input({ alerts: ['PAUSED (p)'], filter: 'ab\u202ecd\x1b[2J*', status: ['sort subscribers', 'rates off (r)'] }));
+    const footer = screen.lines.at(-1)!;
+    expect(footer).toContain('PAUSED (p)');
+    expect(footer).toContain('filter ab\\u202ecd\\x1b[2J*');
+    expect(footer).not.toMatch(/[\u202e\x1b]/);
+    expect(displayWidth(footer)).toBeLessThanOrEqual(80);
+  });
+
+  it('says when a filter leaves nothing, and keeps the title counting the whole snapshot', () => {
+    const clients = [client({ id: '1', name: 'a' }), client({ id: '2', name: 'b' })];
+    const s = snapshot({ clients });
+    const screen = renderScreen(input({ snapshot: s, clients: [], view: 'clients', filter: 'zzz*', width: 120 }));
+    expect(screen.lines.join('\n')).toContain('no connections match zzz* (Esc clears the filter)');
+    expect(screen.lines[0]).toContain('2 connections');
+    const nodes = renderScreen(input({ view: 'nodes', nodes: [], filter: 'x*', width: 120 }));
+    expect(nodes.lines[0]).toContain('6 nodes');
+    expect(nodes.lines.join('\n')).toContain('no nodes match x*');
+  });
+
+  it('offers only Ctrl-C when no keyboard is attached', () => {
+    const footer = renderScreen(input({ keys: false })).lines.at(-1)!;
+    expect(footer).toContain('Ctrl-C quits');
+    expect(footer).not.toContain('q quit');
+  });
+});
