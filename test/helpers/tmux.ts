@@ -197,8 +197,9 @@ export class Terminal {
    * is known, the process counts as still running.
    */
   async exitStatus(): Promise<PaneExit | undefined> {
-    const [dead, status, signal] = (await this.format('#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}')).split('|');
-    if (dead !== '1' || (!status && !signal)) return undefined;
+    const [dead, status, signal, pid] = (await this.format('#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}|#{pane_pid}')).split('|');
+    if (dead !== '1') return undefined;
+    if (!status && !signal) return zombieExit(Number(pid));
     return { status: status ? Number(status) : null, signal: signal ? signalName(Number(signal)) : null };
   }
 
@@ -256,6 +257,26 @@ export class Terminal {
 }
 
 /** tmux gives the number; a person reads SIGINT. */
+/**
+ * How a process that has exited but was not reaped yet ended, from /proc/<pid>/stat's last field
+ * (the status waitpid would give). tmux 3.3a now and then leaves a dead pane's process a zombie for
+ * good, its status never reported: the kernel still knows it.
+ */
+function zombieExit(pid: number): PaneExit | undefined {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name is in parentheses and may hold spaces: fields are counted after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+  if (fields[0] !== 'Z') return undefined;
+  const code = Number(fields.at(-1));
+  const sig = code & 0x7f;
+  return sig === 0 ? { status: (code >> 8) & 0xff, signal: null } : { status: null, signal: signalName(sig) };
+}
+
 function signalName(n: number): string {
   return Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0] ?? String(n);
 }
