@@ -186,6 +186,13 @@ export class Terminal {
     return visible;
   }
 
+  /** Everything the CLI has written to the terminal, escape sequences included (latin1). */
+  async output(): Promise<string> {
+    // As in cursorVisible: pipe-pane's cat may still be writing the last bytes.
+    await sleep(200);
+    return fs.readFileSync(this.outputFile, 'latin1');
+  }
+
   /** The pid of the CLI (the pane's process: `env` execs node). */
   async pid(): Promise<number> {
     return Number(await this.format('#{pane_pid}'));

@@ -254,6 +254,42 @@ describe('watch in a terminal, 6 nodes and 303 channels', () => {
     expect(await t.cursorVisible()).toBe(true);
   });
 
+  it('gives the terminal back on SIGTERM: main screen, cursor shown, exit 0', async () => {
+    const t = await watch(80, 24);
+    await t.waitFor(drawn, 'a frame');
+    process.kill(await t.pid(), 'SIGTERM');
+    expect(await t.waitForExit(5000)).toEqual({ status: 0, signal: null });
+    expect(await t.cursorVisible()).toBe(true);
+    const out = await t.output();
+    // The last screen switch is back to the main screen: the frame is gone, the shell's lines are back.
+    expect(out.lastIndexOf('\x1b[?1049l')).toBeGreaterThan(out.lastIndexOf('\x1b[?1049h'));
+    expect((await t.capture()).rows.some((r) => /\bCHANNEL\b/.test(r))).toBe(false);
+  });
+
+  it('gives the terminal back when a refresh fails (permissions revoked), and the error is readable after it', async () => {
+    const admins = await Promise.all(sb.nodes.map((n) => clients.open(n, 'test:acl')));
+    await Promise.all(admins.map((a) => a.call('ACL', 'SETUSER', 'tty-watcher', 'on', '>tty-pw', '~*', '&*', '+@all')));
+    try {
+      const seed = sb.nodes[0]!;
+      term = await startTerminal({ width: 80, height: 24, args: ['watch', '-u', `redis://tty-watcher:tty-pw@${seed.host}:${seed.port}`, '--interval', INTERVAL] });
+      const t = term;
+      await t.waitFor(drawn, 'a frame');
+      // PUBSUB itself refused: a refusal the user must fix, not a node down; watch stops with it.
+      await Promise.all(admins.map((a) => a.call('ACL', 'SETUSER', 'tty-watcher', '-pubsub')));
+      const exit = await t.waitForExit(10_000);
+      expect(exit.status).not.toBe(0);
+      expect(exit.signal).toBeNull();
+      expect(await t.cursorVisible()).toBe(true);
+      const out = await t.output();
+      expect(out.lastIndexOf('\x1b[?1049l')).toBeGreaterThan(out.lastIndexOf('\x1b[?1049h'));
+      // The message was written after the main screen came back, so it is still there to read.
+      const screen = await t.capture();
+      expect(screen.rows, screen.rows.join('\n')).toContainEqual(expect.stringMatching(/^pubsub-mon: .*may not run PUBSUB/));
+    } finally {
+      await Promise.all(admins.map((a) => a.call('ACL', 'DELUSER', 'tty-watcher')));
+    }
+  });
+
   it('s changes the order of the channel rows from subscribers to name', async () => {
     const t = await watch(80, 24);
     const first = await t.until((s) => (drawn(s) ? subscriberOrderProblems(channelRows(s)) : ['no channel rows']), { what: 'rows by subscribers' });
