@@ -30,10 +30,10 @@ function filterClients(clients: readonly SubscriberClient[], glob: string | unde
  * The snapshot as a view shows it: channels filtered, steadied and sorted; clients filtered,
  * sorted and, when asked, grouped; nodes filtered by address.
  */
-function present(s: Snapshot, ui: Pick<WatchUi, 'view' | 'channelSort' | 'clientSort' | 'filter' | 'groupBy'>): Pick<ScreenInput, 'snapshot' | 'channels' | 'clients' | 'groups' | 'nodes' | 'filter'> {
+function present(s: Snapshot, ui: Pick<WatchUi, 'view' | 'channelSort' | 'clientSort' | 'filter' | 'groupBy'>, limit?: number): Pick<ScreenInput, 'snapshot' | 'channels' | 'clients' | 'groups' | 'nodes' | 'filter'> {
   // The filter narrows the list being looked at; the other views' lists (and the title's counts) stay whole.
   const filter = (view: WatchUi['view']) => (ui.view === view ? ui.filter : undefined);
-  const channels = arrangeChannels(filterChannels(s.channels, filter('channels')), ui.channelSort).rows;
+  const channels = arrangeChannels(filterChannels(s.channels, filter('channels')), ui.channelSort, limit).rows;
   const clients = sortClients(filterClients(s.clients, filter('clients')), ui.clientSort, s.nodes.map((n) => n.address));
   const pattern = filter('nodes');
   const nodes = pattern ? s.nodes.filter((n) => globMatch(byteString(pattern), byteString(n.address))) : s.nodes;
@@ -78,6 +78,7 @@ export async function plain(monitor: Monitor, o: SessionOptions, io: Io, signal:
 const ALT_SCREEN_ON = '\x1b[?1049h';
 const ALT_SCREEN_OFF = '\x1b[?1049l';
 const HOME = '\x1b[H';
+const CLEAR_SCREEN = '\x1b[2J';
 const CLEAR_LINE_END = '\x1b[K';
 const CLEAR_BELOW = '\x1b[J';
 const HIDE_CURSOR = '\x1b[?25l';
@@ -135,7 +136,7 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
       ui.rates ? '' : 'rates off (r)',
     ].filter((x) => x !== '');
     const screen = renderScreen({
-      ...present(last, ui),
+      ...present(last, ui, o.limit),
       view: ui.view,
       title: o.title,
       banner: io.banner ?? [],
@@ -175,7 +176,11 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
   const onKeyboardError = () => quit.abort();
   keyboard?.on('error', onKeyboardError);
   keyboard?.resume();
-  const onResize = () => draw();
+  // A resized terminal reflows the old frame (and marks its rows wrapped): start from a clean screen.
+  const onResize = () => {
+    io.stdout.write(CLEAR_SCREEN);
+    draw();
+  };
   io.stdout.on('resize', onResize);
   try {
     while (!stop.aborted) {

@@ -14,7 +14,7 @@ export const WATCH_FLAGS = {
   rates: bool({ alias: 'r', describe: 'Measure messages/s per channel (subscribes PSUBSCRIBE on one node and SSUBSCRIBE on shard owners; not counted in the numbers shown)' }),
   pattern: text({ describe: 'Only channels matching this glob (Redis syntax: * ? [abc])' }),
   sort: choice(SORT_KEYS, { default: 'subscribers', describe: 'Order of the channel rows (the s key cycles)' }),
-  limit: integer({ alias: 'n', min: 1, describe: 'Show at most N channels (default: what fits the terminal; all when not a terminal)' }),
+  limit: integer({ alias: 'n', min: 1, describe: 'Show at most N channels (default: all; the full screen scrolls, --once on a terminal shows what fits)' }),
   view: choice(WATCH_VIEWS, { default: 'channels', describe: 'First view (Tab switches on a terminal; the only one with --once or off a terminal)' }),
   'group-by': choice(CLIENT_GROUP_BY, { describe: 'Clients view: one row per client name, library or host (the g key cycles)' }),
   once: bool({ describe: 'Take one snapshot (two samples one --interval apart, for the rates) and exit' }),
