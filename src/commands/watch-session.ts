@@ -132,7 +132,7 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
     const width = io.stdout.columns ?? 80;
     const height = io.stdout.rows ?? 24;
     const status = [
-      ui.view === 'channels' ? `sort ${ui.channelSort}` : ui.view === 'clients' ? `sort ${ui.clientSort}${ui.groupBy ? `, by ${ui.groupBy}` : ''}` : '',
+      ui.view === 'channels' ? `sort ${ui.channelSort}` : ui.view === 'clients' ? (ui.groupBy ? `grouped by ${ui.groupBy} (g)` : `sort ${ui.clientSort}`) : '',
       ui.rates ? '' : 'rates off (r)',
     ].filter((x) => x !== '');
     const screen = renderScreen({
