@@ -1,20 +1,31 @@
 // The two ways watch runs: plain refreshes (or JSON lines) anywhere, and a keyboard-driven full screen on a terminal that is restored on every way out.
 import type { Monitor } from '../redis/monitor.js';
 import type { Snapshot } from '../stats/snapshot.js';
-import { arrangeChannels, filterChannels, StickyChannels } from '../stats/arrange.js';
-import { groupClients, sortClients, type SubscriberClient } from '../stats/subscriber-clients.js';
+import { arrangeChannels, filterChannels, StickyChannels, type SortKey } from '../stats/arrange.js';
+import { groupClients, sortClients, type ClientGroupBy, type SubscriberClient } from '../stats/subscriber-clients.js';
 import { globMatch } from '../stats/glob.js';
 import { byteString } from '../stats/channel-name.js';
 import { plural } from '../stats/plural.js';
 import { renderSnapshot } from '../render/watch-table.js';
-import { renderScreen, type ScreenInput } from '../render/watch-screen.js';
+import { renderScreen, type ScreenInput, type WatchView } from '../render/watch-screen.js';
 import { snapshotToJson } from '../render/json/watch.js';
 import { jsonLine } from '../render/json/line.js';
 import { decodeKeys, KEY_HELP, pressKey, type WatchUi } from './watch-keys.js';
 import { sleep, type Io, type KeyboardInput } from './io.js';
-import type { WatchValues } from './watch.js';
 
-export type SessionOptions = WatchValues & { color: boolean; title: string };
+/** What the two ways of running need of watch's arguments. */
+export interface SessionOptions {
+  json: boolean;
+  once: boolean;
+  interval: number;
+  rates: boolean;
+  sort: SortKey;
+  limit?: number | undefined;
+  view: WatchView;
+  groupBy?: ClientGroupBy | undefined;
+  color: boolean;
+  title: string;
+}
 
 /** Lines the plain output keeps besides the channels: the title, two blank lines, the node table and its header. */
 const PLAIN_RESERVED_LINES = 12;

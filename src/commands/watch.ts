@@ -1,7 +1,7 @@
 // `pubsub-mon watch`: a refreshing, keyboard-driven view of channels, nodes or clients on a terminal; plain refreshes or JSON lines elsewhere.
 import { defineCommand } from './command.js';
 import { targetFor, useColor } from './io.js';
-import { bool, choice, CONNECTION_FLAGS, duration, integer, OUTPUT_FLAGS, text, type FlagValues } from '../options.js';
+import { bool, choice, CONNECTION_FLAGS, duration, integer, OUTPUT_FLAGS, text } from '../options.js';
 import { SORT_KEYS } from '../stats/arrange.js';
 import { CLIENT_GROUP_BY } from '../stats/subscriber-clients.js';
 import { WATCH_VIEWS } from '../render/watch-screen.js';
@@ -60,6 +60,3 @@ export const watchCommand = defineCommand({
     }
   },
 });
-
-/** watch's arguments, parsed. */
-export type WatchValues = FlagValues<typeof WATCH_FLAGS>;
