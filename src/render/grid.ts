@@ -1,7 +1,7 @@
 // A table laid out to a terminal's width: short headers first, then whole columns dropped in a fixed order, then the one flexible column cut.
 import type { Palette } from './color.js';
 import type { Align, Cell } from './table.js';
-import { clipLine, displayWidth, fitMiddle, fitWidth, pad } from './width.js';
+import { clipLine, displayWidth, fitMiddle, fitWidth } from './width.js';
 
 export interface GridColumn {
   head: string;
@@ -19,6 +19,8 @@ export interface GridOptions {
   width?: number;
   /** Bold headers and painted cells. */
   palette: Palette;
+  /** Only rows `[from, to)` are formatted (a scrolled page); widths still come from every row. */
+  window?: readonly [number, number];
 }
 
 export interface Grid {
@@ -92,26 +94,33 @@ interface PlacedCell {
   middle?: boolean;
 }
 
-/** Renders the rows under bold headers; every line fits `width` when one is given. */
+/** Renders the header and the rows of `window` (all rows without one); every line fits `width` when one is given. */
 export function layoutGrid(columns: readonly GridColumn[], rows: readonly Cell[][], opts: GridOptions): Grid {
+  // Widths come from every row, so columns hold still while the list scrolls; only the rows shown are formatted.
   const { heads, widths, keep, hidden } = plan(columns, rows, opts.width);
   const kept = new Set(keep);
   const line = (cells: PlacedCell[]) => {
+    let planned = 0;
     const text = cells
       .map((c, n) => {
         const fitted = c.middle ? fitMiddle(c.text, c.width) : fitWidth(c.text, c.width);
+        const room = c.width - displayWidth(fitted);
         const painted = c.paint ? c.paint(fitted) : fitted;
+        planned += c.width + (n > 0 ? GAP.length : 0);
         // The last cell is not padded: no line ends in spaces.
-        return n === cells.length - 1 && c.align === 'left' ? painted : pad(painted, c.width, c.align);
+        if (room <= 0 || (n === cells.length - 1 && c.align === 'left')) return painted;
+        return c.align === 'left' ? painted + ' '.repeat(room) : ' '.repeat(room) + painted;
       })
       .join(GAP)
       .trimEnd();
-    return opts.width === undefined ? text : clipLine(text, opts.width);
+    // Only columns that cannot give way any further (a terminal a few columns wide) overrun the width.
+    return opts.width === undefined || planned <= opts.width ? text : clipLine(text, opts.width);
   };
   const lines = [
     line(keep.map((i) => ({ text: heads[i]!, paint: opts.palette.bold, width: widths[i]!, align: columns[i]!.align }))),
   ];
-  for (const row of rows) {
+  const [from, to] = opts.window ?? [0, rows.length];
+  for (const row of rows.slice(from, to)) {
     const cells: PlacedCell[] = [];
     let col = 0;
     for (const cell of row) {

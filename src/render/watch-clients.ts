@@ -52,8 +52,8 @@ function clientCells(c: SubscriberClient, p: Palette): Cell[] {
 }
 
 /** One row per subscriber connection, in the order given. */
-export function clientGrid(clients: readonly SubscriberClient[], width: number | undefined, p: Palette): Grid {
-  return layoutGrid(CLIENT_COLUMNS, clients.map((c) => clientCells(c, p)), { ...(width !== undefined ? { width } : {}), palette: p });
+export function clientGrid(clients: readonly SubscriberClient[], width: number | undefined, p: Palette, window?: readonly [number, number]): Grid {
+  return layoutGrid(CLIENT_COLUMNS, clients.map((c) => clientCells(c, p)), { ...(width !== undefined ? { width } : {}), palette: p, ...(window ? { window } : {}) });
 }
 
 const GROUP_HEAD: Record<ClientGroupBy, string> = { name: 'CLIENT NAME', lib: 'LIBRARY', addr: 'HOST' };
@@ -90,6 +90,6 @@ function groupCells(g: ClientGroup, by: ClientGroupBy, p: Palette): Cell[] {
 }
 
 /** One row per client name, library or host: how many connections each holds and their subscriptions. */
-export function clientGroupGrid(groups: readonly ClientGroup[], by: ClientGroupBy, width: number | undefined, p: Palette): Grid {
-  return layoutGrid(groupColumns(by), groups.map((g) => groupCells(g, by, p)), { ...(width !== undefined ? { width } : {}), palette: p });
+export function clientGroupGrid(groups: readonly ClientGroup[], by: ClientGroupBy, width: number | undefined, p: Palette, window?: readonly [number, number]): Grid {
+  return layoutGrid(groupColumns(by), groups.map((g) => groupCells(g, by, p)), { ...(width !== undefined ? { width } : {}), palette: p, ...(window ? { window } : {}) });
 }

@@ -63,23 +63,31 @@ const MAX_WARNING_LINES = 2;
 
 interface ListPart {
   grid: Grid;
-  /** The list's rows (the grid is cut to the page later). */
+  /** Rows in the whole list; the grid holds only the window asked for. */
   length: number;
   empty: string;
   noun: string;
 }
 
-function listPart(input: ScreenInput, p: Palette, width: number | undefined): ListPart {
+/** The view's list: its length and noun, and (given a window) the grid of the rows shown. */
+function listPart(input: ScreenInput, p: Palette, width: number | undefined, window?: readonly [number, number]): ListPart {
   const s = input.snapshot;
   const nodes = input.nodes ?? s.nodes;
-  if (input.view === 'nodes') return { grid: nodeGrid(nodes, width, p), length: nodes.length, empty: 'no nodes', noun: 'node' };
+  if (input.view === 'nodes') return { grid: nodeGrid(nodes, width, p, window), length: nodes.length, empty: 'no nodes', noun: 'node' };
   if (input.view === 'clients') {
     if (input.groupBy && input.groups) {
-      return { grid: clientGroupGrid(input.groups, input.groupBy, width, p), length: input.groups.length, empty: 'no subscriber connections', noun: 'group' };
+      return { grid: clientGroupGrid(input.groups, input.groupBy, width, p, window), length: input.groups.length, empty: 'no subscriber connections', noun: 'group' };
     }
-    return { grid: clientGrid(input.clients, width, p), length: input.clients.length, empty: 'no subscriber connections', noun: 'connection' };
+    return { grid: clientGrid(input.clients, width, p, window), length: input.clients.length, empty: 'no subscriber connections', noun: 'connection' };
   }
-  return { grid: channelGrid(input.channels, input.showRates, width, p), length: input.channels.length, empty: 'no channels with subscribers', noun: 'channel' };
+  return { grid: channelGrid(input.channels, input.showRates, width, p, window), length: input.channels.length, empty: 'no channels with subscribers', noun: 'channel' };
+}
+
+/** Rows in the view's list, known before anything is laid out. */
+function listLength(input: ScreenInput): number {
+  if (input.view === 'nodes') return (input.nodes ?? input.snapshot.nodes).length;
+  if (input.view === 'clients') return input.groupBy && input.groups ? input.groups.length : input.clients.length;
+  return input.channels.length;
 }
 
 function viewFacts(input: ScreenInput): string[] {
@@ -121,15 +129,16 @@ export function renderScreen(input: ScreenInput): Screen {
     return { lines: (height === undefined ? lines : lines.slice(0, height)).map(fit), listLength: 0, pageRows: 0, scroll: 0 };
   }
 
-  const list = listPart(input, p, width);
-  // A filter that leaves nothing says so: "no channels" alone would read as an empty deployment.
-  if (input.filter !== undefined && list.length === 0) list.empty = `no ${list.noun}s match ${escapeText(input.filter)} (Esc clears the filter)`;
+  const emptyText = (list: ListPart) =>
+    // A filter that leaves nothing says so: "no channels" alone would read as an empty deployment.
+    input.filter !== undefined ? `no ${list.noun}s match ${escapeText(input.filter)} (Esc clears the filter)` : list.empty;
   const below = notes(input, p);
   const nodes = input.view === 'channels' && s.nodes.length > 0 ? nodeGrid(s.nodes, width, p) : undefined;
   const warnings = warningLines(s.warnings, p);
 
   if (height === undefined) {
-    const sections: string[][] = [top, [...(list.length === 0 ? [list.empty] : list.grid.lines), ...below]];
+    const list = listPart(input, p, width);
+    const sections: string[][] = [top, [...(list.length === 0 ? [emptyText(list)] : list.grid.lines), ...below]];
     if (nodes) sections.push(nodes.lines);
     if (warnings.length > 0) sections.push(warnings);
     const lines = sections.flatMap((section, i) => (i === 0 ? section : ['', ...section]));
@@ -153,8 +162,10 @@ export function renderScreen(input: ScreenInput): Screen {
   }
   // The list's header takes a line; at least one row always shows.
   const pageRows = Math.max(1, room - 1);
-  const scroll = Math.max(0, Math.min(input.scroll, list.length - pageRows));
-  const listLines = list.length === 0 ? [list.empty] : [list.grid.lines[0]!, ...list.grid.lines.slice(1 + scroll, 1 + scroll + pageRows)];
+  const scroll = Math.max(0, Math.min(input.scroll, listLength(input) - pageRows));
+  // Only the rows on screen are formatted: a frame costs the same with 100 channels or 100,000.
+  const list = listPart(input, p, width, [scroll, scroll + pageRows]);
+  const listLines = list.length === 0 ? [emptyText(list)] : list.grid.lines;
 
   const footer = footerLine(input, list, { scroll, pageRows, hiddenNodes, hiddenWarnings, hiddenColumns: [...list.grid.hidden, ...(nodes?.hidden ?? [])] }, p);
   let lines = [...top, ...listLines, ...below, ...nodeLines, ...(shownWarnings.length > 0 ? ['', ...shownWarnings] : [])];

@@ -71,9 +71,9 @@ function channelCells(row: ChannelRow, showRates: boolean, p: Palette): Cell[] {
 }
 
 /** The channel table; `rows` are already sorted and cut to what is shown. */
-export function channelGrid(rows: readonly ChannelRow[], showRates: boolean, width: number | undefined, p: Palette): Grid {
+export function channelGrid(rows: readonly ChannelRow[], showRates: boolean, width: number | undefined, p: Palette, window?: readonly [number, number]): Grid {
   const columns = showRates ? [...CHANNEL_COLUMNS, RATE_COLUMN] : CHANNEL_COLUMNS;
-  return layoutGrid(columns, rows.map((c) => channelCells(c, showRates, p)), { ...(width !== undefined ? { width } : {}), palette: p });
+  return layoutGrid(columns, rows.map((c) => channelCells(c, showRates, p)), { ...(width !== undefined ? { width } : {}), palette: p, ...(window ? { window } : {}) });
 }
 
 /** NUMSUB leaves pattern subscribers out, so SUBSCRIBERS alone can understate who hears a channel. */
@@ -151,9 +151,9 @@ function nodeCells(n: NodeRow, p: Palette): Cell[] {
 }
 
 /** The node health table; a node that is down shows its error across the metric columns. */
-export function nodeGrid(nodes: readonly NodeRow[], width: number | undefined, p: Palette): Grid {
+export function nodeGrid(nodes: readonly NodeRow[], width: number | undefined, p: Palette, window?: readonly [number, number]): Grid {
   const rows = nodes.map((n) => nodeCells(n, p));
-  return layoutGrid(NODE_COLUMNS, rows, { ...(width !== undefined ? { width } : {}), palette: p });
+  return layoutGrid(NODE_COLUMNS, rows, { ...(width !== undefined ? { width } : {}), palette: p, ...(window ? { window } : {}) });
 }
 
 /** One `! ` line per warning, escaped. */

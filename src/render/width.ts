@@ -4,7 +4,8 @@ import stringWidth from 'string-width';
 /** Columns `s` takes on a terminal; ANSI colour codes take none. */
 export function displayWidth(s: string): number {
   // Most of what watch shows is ASCII: counting it directly keeps a 200-row frame cheap.
-  if (/^[\x20-\x7e]*$/.test(s)) return s.length;
+  // So is Latin-1 and the punctuation watch draws itself (– · … µ): one column per code unit.
+  if (/^[\x20-\x7e\u00a0-\u02ff\u2010-\u2027\u2030-\u205e]*$/.test(s)) return s.length;
   return stringWidth(s);
 }
 
@@ -28,13 +29,6 @@ export function fitWidth(s: string, max: number): string {
     used += w;
   }
   return `${out}…`;
-}
-
-/** Pads plain or painted text to `width` columns on the side `align` leaves empty. */
-export function pad(s: string, width: number, align: 'left' | 'right'): string {
-  const room = width - displayWidth(s);
-  if (room <= 0) return s;
-  return align === 'left' ? s + ' '.repeat(room) : ' '.repeat(room) + s;
 }
 
 const SGR_RESET = '\x1b[0m';
