@@ -86,6 +86,15 @@ describe('layoutGrid', () => {
     expect(narrow.lines[1]).toMatch(/^a-rather.*goes-on\s+12$/);
   });
 
+  it('formats only the window of rows asked for, with the widths of the whole list', () => {
+    const many = Array.from({ length: 50 }, (_, i) => [{ text: i === 40 ? 'the-widest-name-of-all' : `n${i}` }, { text: 'channel' }, { text: String(i) }, { text: '1' }]);
+    const whole = layoutGrid(COLUMNS, many, { palette: plain });
+    const page = layoutGrid(COLUMNS, many, { palette: plain, window: [10, 15] });
+    expect(page.lines).toEqual([whole.lines[0], ...whole.lines.slice(11, 16)]);
+    // The widest name is off the page but still sets the column: nothing shifts while scrolling.
+    expect(page.lines[1]!.indexOf('channel')).toBe(whole.lines[41]!.indexOf('channel'));
+  });
+
   it('measures painted cells by their text, so colour never shifts a column', () => {
     const painted = [[{ text: 'x', paint: color.red }, { text: 'k' }, { text: '1', paint: color.yellow }, { text: '2' }]];
     const a = layoutGrid(COLUMNS, painted, { width: 40, palette: color }).lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''));
