@@ -1,4 +1,6 @@
 // The two ways watch runs: plain refreshes (or JSON lines) anywhere, and a keyboard-driven full screen on a terminal that is restored on every way out.
+import fs from 'node:fs';
+import tty from 'node:tty';
 import type { Monitor } from '../redis/monitor.js';
 import type { Snapshot } from '../stats/snapshot.js';
 import { arrangeChannels, filterChannels, StickyChannels, type SortKey } from '../stats/arrange.js';
@@ -119,6 +121,21 @@ function takeTerminal(io: Io, keyboard: KeyboardInput | undefined): () => void {
   return restore;
 }
 
+/**
+ * Where keys come from: stdin when it is the terminal, else the terminal itself (/dev/tty), as
+ * `less` does, so `producer | pubsub-mon watch` still has keys and typing never reaches the shell.
+ * None when there is no terminal to read (then only Ctrl-C ends watch).
+ */
+function openKeyboard(io: Io): { keyboard: KeyboardInput | undefined; release: () => void } {
+  if (io.stdin?.isTTY && io.stdin.setRawMode) return { keyboard: io.stdin, release: () => {} };
+  try {
+    const input = new tty.ReadStream(fs.openSync('/dev/tty', 'r'));
+    return { keyboard: input, release: () => input.destroy() };
+  } catch {
+    return { keyboard: undefined, release: () => {} };
+  }
+}
+
 /** The full-screen view: refreshes every --interval (unless paused), and redraws at once on a key or a resize. */
 export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, signal: AbortSignal): Promise<number> {
   let ui: WatchUi = {
@@ -131,7 +148,7 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
     help: false,
     scroll: { channels: 0, nodes: 0, clients: 0 },
   };
-  const keyboard = io.stdin?.isTTY && io.stdin.setRawMode ? io.stdin : undefined;
+  const { keyboard, release } = openKeyboard(io);
   const quit = new AbortController();
   const stop = AbortSignal.any([signal, quit.signal]);
   const sticky = new StickyChannels();
@@ -210,5 +227,6 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
     keyboard?.removeListener('error', onKeyboardError);
     io.stdout.removeListener('resize', onResize);
     restore();
+    release();
   }
 }

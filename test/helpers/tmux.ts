@@ -34,6 +34,8 @@ export interface TerminalOptions {
   height: number;
   /** Arguments for `node bin/pubsub-mon.js`. */
   args: string[];
+  /** Give the CLI /dev/null as stdin, as `producer | pubsub-mon ...` would give it a pipe: the terminal is then only stdout. */
+  stdinNotTerminal?: boolean;
 }
 
 /** tmux holds `remain-on-exit` panes open, so after the CLI ends its exit status can still be read. */
@@ -61,6 +63,8 @@ export async function startTerminal(opts: TerminalOptions): Promise<Terminal> {
     'new-session', '-d', '-s', SESSION, '-x', String(opts.width), '-y', String(opts.height), '-c', REPO, '--',
     // Several arguments: tmux runs them directly, no shell, so nothing needs quoting. The CLI sees a
     // colour terminal as a user's shell would give it, and nothing from the developer's environment.
+    // exec keeps the CLI the pane's own process (its pid, its exit status) with stdin redirected.
+    ...(opts.stdinNotTerminal ? ['sh', '-c', 'exec "$@" </dev/null', 'sh'] : []),
     'env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', '-u', 'REDIS_URL', '-u', 'REDISCLI_AUTH', '-u', 'TMUX', 'TERM=xterm-256color',
     process.execPath, BIN, ...opts.args, ';',
     'pipe-pane', '-O', '-t', SESSION, `cat >> '${outputFileIn(dir)}'`,

@@ -254,6 +254,17 @@ describe('watch in a terminal, 6 nodes and 303 channels', () => {
     expect(await t.cursorVisible()).toBe(true);
   });
 
+  it('reads keys from the terminal itself when stdin is not one (producer | watch)', async () => {
+    term = await startTerminal({ width: 80, height: 24, args: ['watch', '-u', sb.url, '--interval', INTERVAL], stdinNotTerminal: true });
+    const t = term;
+    await t.waitFor(drawn, 'a frame');
+    await t.sendKeys('Tab');
+    await t.waitFor((s) => s.rows.some(isNodesHeader) && !s.rows.some((r) => /\bCHANNEL\b/.test(r)), 'the nodes view after Tab');
+    await t.sendKeys('q');
+    expect(await t.waitForExit(5000)).toEqual({ status: 0, signal: null });
+    expect(await t.cursorVisible()).toBe(true);
+  });
+
   it('gives the terminal back on SIGTERM: main screen, cursor shown, exit 0', async () => {
     const t = await watch(80, 24);
     await t.waitFor(drawn, 'a frame');
