@@ -6,7 +6,7 @@ import type { Snapshot } from '../stats/snapshot.js';
 import { arrangeChannels, filterChannels, StickyChannels, type SortKey } from '../stats/arrange.js';
 import { groupClients, sortClients, type ClientGroupBy, type SubscriberClient } from '../stats/subscriber-clients.js';
 import { globMatch } from '../stats/glob.js';
-import { byteString } from '../stats/channel-name.js';
+import { byteString, globFromArgument } from '../stats/channel-name.js';
 import { plural } from '../stats/plural.js';
 import { renderSnapshot } from '../render/watch-table.js';
 import { renderScreen, type ScreenInput, type WatchView } from '../render/watch-screen.js';
@@ -45,7 +45,9 @@ function filterClients(clients: readonly SubscriberClient[], glob: string | unde
  */
 function present(s: Snapshot, ui: Pick<WatchUi, 'view' | 'channelSort' | 'clientSort' | 'filter' | 'groupBy'>, limit?: number): Pick<ScreenInput, 'snapshot' | 'channels' | 'clients' | 'groups' | 'nodes' | 'filter'> {
   // The filter narrows the list being looked at; the other views' lists (and the title's counts) stay whole.
-  const filter = (view: WatchUi['view']) => (ui.view === view ? ui.filter : undefined);
+  // Typed as names are shown: `f\xff*` names the byte 0xff.
+  const glob = ui.filter !== undefined ? globFromArgument(ui.filter) : undefined;
+  const filter = (view: WatchUi['view']) => (ui.view === view ? glob : undefined);
   const channels = arrangeChannels(filterChannels(s.channels, filter('channels')), ui.channelSort, limit).rows;
   const clients = sortClients(filterClients(s.clients, filter('clients')), ui.clientSort, s.nodes.map((n) => n.address));
   const pattern = filter('nodes');

@@ -103,3 +103,30 @@ export function nameFromArgument(text: string): string {
   bytes.push(Buffer.from(text.slice(run), 'utf8'));
   return decodeName(Buffer.concat(bytes));
 }
+
+/** A glob's escapes: the byte and character ones pubsub-mon shows names with, or any other escaped character. */
+const GLOB_ESCAPE = /\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[ntr]|[\s\S])/g;
+
+/**
+ * A glob typed by a person, with names written as pubsub-mon shows them: `\xNN`, `\uNNNN`, `\n`,
+ * `\r`, `\t` become the bytes they name; every other escape (`\\`, `\*`, `\[`) is left for the
+ * glob, where it already means "this character itself". So `f\xff*` matches the name shown as
+ * `f\xffo`, and `a\\b` still matches the one shown as `a\\b`.
+ */
+export function globFromArgument(text: string): string {
+  if (!text.includes('\\')) return text;
+  const bytes: Buffer[] = [];
+  let run = 0;
+  for (const m of text.matchAll(GLOB_ESCAPE)) {
+    const e = m[1]!;
+    const named = e.length > 1 || e === 'n' || e === 'r' || e === 't';
+    if (!named) continue;
+    bytes.push(Buffer.from(text.slice(run, m.index), 'utf8'));
+    if (e[0] === 'x' && e.length === 3) bytes.push(Buffer.of(parseInt(e.slice(1), 16)));
+    else if (e[0] === 'u' && e.length === 5) bytes.push(Buffer.from(String.fromCharCode(parseInt(e.slice(1), 16)), 'utf8'));
+    else bytes.push(Buffer.from(e === 'n' ? '\n' : e === 'r' ? '\r' : '\t', 'utf8'));
+    run = m.index + m[0].length;
+  }
+  bytes.push(Buffer.from(text.slice(run), 'utf8'));
+  return decodeName(Buffer.concat(bytes));
+}

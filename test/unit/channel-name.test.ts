@@ -1,6 +1,7 @@
 // Unit tests for channel names as bytes: an exact round trip for any bytes, text names unchanged.
 import { describe, it, expect } from 'vitest';
-import { byteString, decodeName, encodeName, hasRawBytes, nameFromArgument } from '../../src/stats/channel-name.js';
+import { byteString, decodeName, encodeName, globFromArgument, hasRawBytes, nameFromArgument } from '../../src/stats/channel-name.js';
+import { globMatch } from '../../src/stats/glob.js';
 import { escapeText } from '../../src/render/escape.js';
 import { hashSlot } from '../../src/stats/hash-slot.js';
 
@@ -69,5 +70,29 @@ describe('nameFromArgument', () => {
     expect(nameFromArgument('orders')).toBe('orders');
     expect(nameFromArgument('a\\qb')).toBe('a\\qb');
     expect(nameFromArgument('\\x4')).toBe('\\x4');
+  });
+});
+
+describe('globFromArgument', () => {
+  it('turns the byte and character escapes names are shown with into those bytes, and leaves glob escapes alone', () => {
+    expect(globFromArgument('news:*')).toBe('news:*');
+    expect(encodeName(globFromArgument('f\\xff*'))).toEqual(Buffer.from([0x66, 0xff, 0x2a]));
+    expect(globFromArgument('multi\\nline*')).toBe('multi\nline*');
+    expect(globFromArgument('caf\\u00e9')).toBe('caf\u00e9');
+    // Glob escapes stay escapes: \\ is a literal backslash for the glob, \* a literal star.
+    expect(globFromArgument('a\\\\b')).toBe('a\\\\b');
+    expect(globFromArgument('a\\*b')).toBe('a\\*b');
+    // An escaped backslash before x41 is not a byte escape.
+    expect(globFromArgument('\\\\x41')).toBe('\\\\x41');
+    expect(globFromArgument('\\xZZ')).toBe('\\xZZ');
+  });
+
+  it('matches what watch shows: a name with a raw byte or an escape character, typed back', () => {
+    const shown = (name: string) => escapeText(name);
+    const names = ['f\xffo', 'evil\x1bZ', 'a\\b', 'tab\there'].map((n) => decodeName(Buffer.from(n, 'latin1')));
+    for (const name of names) {
+      const glob = globFromArgument(shown(name).replace(/\*/g, '\\*'));
+      expect(globMatch(byteString(glob), byteString(name)), `${shown(name)}`).toBe(true);
+    }
   });
 });
