@@ -267,13 +267,12 @@ export class Terminal {
   }
 }
 
-/** tmux gives the number; a person reads SIGINT. */
 /**
  * How a process that has exited but was not reaped yet ended, from /proc/<pid>/stat's last field
  * (the status waitpid would give). tmux 3.3a now and then leaves a dead pane's process a zombie for
  * good, its status never reported: the kernel still knows it.
  */
-function zombieExit(pid: number): PaneExit | undefined {
+export function zombieExit(pid: number): PaneExit | undefined {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -288,6 +287,7 @@ function zombieExit(pid: number): PaneExit | undefined {
   return sig === 0 ? { status: (code >> 8) & 0xff, signal: null } : { status: null, signal: signalName(sig) };
 }
 
+/** tmux gives the number; a person reads SIGINT. */
 function signalName(n: number): string {
   return Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0] ?? String(n);
 }

@@ -1,0 +1,55 @@
+// The terminal harness itself: how it reads an exit the CLI made, and what it says when the CLI exits under a wait.
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTerminal, zombieExit, type Terminal } from '../helpers/tmux.js';
+
+/**
+ * A process that exits with `script` and is never reaped: its parent execs `sleep`, which never
+ * waits. Returns the zombie's pid and a way to end its parent (init then reaps it).
+ */
+async function zombie(script: string): Promise<{ pid: number; end: () => void }> {
+  const parent = spawn('sh', ['-c', `sh -c '${script}' & echo $!; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  return { pid, end: () => parent.kill('SIGKILL') };
+}
+
+describe('zombieExit', () => {
+  const ends: Array<() => void> = [];
+  afterEach(() => {
+    for (const end of ends.splice(0)) end();
+  });
+
+  it('reads the exit status of a process nobody reaped, and the signal that ended one', async () => {
+    const exited = await zombie('exit 3');
+    ends.push(exited.end);
+    await expect.poll(() => zombieExit(exited.pid), { timeout: 5000 }).toEqual({ status: 3, signal: null });
+    const killed = await zombie('kill -TERM $$');
+    ends.push(killed.end);
+    await expect.poll(() => zombieExit(killed.pid), { timeout: 5000 }).toEqual({ status: null, signal: 'SIGTERM' });
+  });
+
+  it('says nothing of a process that runs, or of one that is gone', async () => {
+    expect(zombieExit(process.pid)).toBeUndefined();
+    expect(zombieExit(2 ** 22 + 7)).toBeUndefined();
+  });
+});
+
+describe('Terminal', () => {
+  let term: Terminal | undefined;
+  afterEach(async () => {
+    await term?.kill();
+    term = undefined;
+  });
+
+  it('reports the exit of a CLI that ended, and a wait that can no longer succeed fails at once, saying so', async () => {
+    term = await startTerminal({ width: 80, height: 24, args: ['--version'] });
+    expect(await term.waitForExit(5000)).toEqual({ status: 0, signal: null });
+    const started = Date.now();
+    await expect(term.waitFor((s) => s.rows.includes('never printed'), 'a line that never comes', 20_000)).rejects.toThrow(/the CLI exited \(status 0, signal null\) waiting for a line that never comes/);
+    // It did not sit out its 20 s: a dead pane ends the wait.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // Ending a terminal whose CLI is already gone is safe, and so is ending it twice.
+    await term.kill();
+    await term.kill();
+  });
+});
