@@ -8,7 +8,6 @@ import { groupClients, sortClients, type ClientGroupBy, type SubscriberClient } 
 import { globMatch } from '../stats/glob.js';
 import { byteString, globFromArgument } from '../stats/channel-name.js';
 import { plural } from '../stats/plural.js';
-import { renderSnapshot } from '../render/watch-table.js';
 import { renderScreen, type ScreenInput, type WatchView } from '../render/watch-screen.js';
 import { snapshotToJson } from '../render/json/watch.js';
 import { jsonLine } from '../render/json/line.js';
@@ -67,7 +66,6 @@ export async function plain(monitor: Monitor, o: SessionOptions, io: Io, signal:
     const warnings = hidden > 0 ? [`${plural(hidden, 'more channel')} not shown (--limit, --pattern or --sort choose which)`, ...s.warnings] : s.warnings;
     const shown = { ...s, channels: rows, warnings };
     if (o.json) return jsonLine(snapshotToJson(shown, { clients: o.view === 'clients' }));
-    if (o.view === 'channels') return `${renderSnapshot(shown, { color: o.color, showRates: o.rates, ...(width !== undefined ? { width } : {}) })}\n`;
     const view = present(shown, { view: o.view, channelSort: o.sort, clientSort: 'omem', ...(o.groupBy ? { groupBy: o.groupBy } : {}) });
     const screen = renderScreen({ ...view, view: o.view, title: 'pubsub-mon', banner: [], showRates: o.rates, color: o.color, ...(width !== undefined ? { width } : {}), scroll: 0, status: [], ...(o.groupBy ? { groupBy: o.groupBy } : {}) });
     return `${screen.lines.join('\n')}\n\n`;

@@ -1,12 +1,5 @@
 // Cuts text to a number of columns (never inside an escape or a surrogate pair) and payloads to --max-payload, marking each cut.
 
-/** Cuts `s` to at most `max` code points, marking the cut; never splits a surrogate pair. */
-export function ellipsize(s: string, max: number): string {
-  const points = Array.from(s);
-  if (points.length <= max) return s;
-  return points.slice(0, Math.max(0, max - 1)).join('') + '…';
-}
-
 /** Number of code points in `s`: a surrogate pair (an emoji, say) counts once. */
 export function codePointLength(s: string): number {
   let count = s.length;

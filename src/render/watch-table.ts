@@ -1,24 +1,13 @@
-// The tables of `watch`: channels and nodes laid out to the terminal's width, and the plain report printed off a terminal.
+// The tables of `watch`: channels and nodes laid out to the terminal's width, with the title line and warnings every view shares.
 import type { ChannelRow, NodeRow, Snapshot } from '../stats/snapshot.js';
 import type { OutputBufferLimit } from '../stats/output-buffer-limit.js';
 import type { Cell } from './table.js';
-import { makePalette, type Palette } from './color.js';
+import type { Palette } from './color.js';
 import { escapeText } from './escape.js';
 import { formatBytes, formatCount, formatLocalTime, formatRate, UNKNOWN } from './format.js';
 import { layoutGrid, type Grid, type GridColumn } from './grid.js';
-import { clipLine, joinFitting } from './width.js';
+import { joinFitting } from './width.js';
 import { plural } from '../stats/plural.js';
-
-export interface RenderSnapshotOptions {
-  /** Paint with ANSI colours. */
-  color: boolean;
-  /** Terminal columns: columns are dropped and names cut to fit. Absent (not a terminal): nothing is cut. */
-  width?: number;
-  /** Add the MSG/S column (per-channel rates from the sampler). */
-  showRates: boolean;
-  /** Replaces `pubsub-mon` at the start of the header line. */
-  title?: string;
-}
 
 /**
  * `title · mode · N nodes · time · publish rate`, then what a view adds. Given a width, the least
@@ -159,19 +148,4 @@ export function nodeGrid(nodes: readonly NodeRow[], width: number | undefined, p
 /** One `! ` line per warning, escaped. */
 export function warningLines(warnings: readonly string[], p: Palette): string[] {
   return warnings.map((w) => p.yellow(`! ${escapeText(w)}`));
-}
-
-/**
- * The whole `watch` report off a terminal (or `--once`): header line, channel table, node table,
- * then one `! ` line per warning. Ends with a newline.
- */
-export function renderSnapshot(s: Snapshot, opts: RenderSnapshotOptions): string {
-  const p = makePalette(opts.color);
-  const fit = (line: string) => (opts.width === undefined ? line : clipLine(line, opts.width));
-  const channels = s.channels.length === 0 ? ['no channels with subscribers'] : channelGrid(s.channels, opts.showRates, opts.width, p).lines;
-  if (s.patternsPresent) channels.push(patternNote(p));
-  const sections = [[headerLine(s, opts.title ?? 'pubsub-mon', p, [], opts.width)], channels];
-  if (s.nodes.length > 0) sections.push(nodeGrid(s.nodes, opts.width, p).lines);
-  if (s.warnings.length > 0) sections.push(warningLines(s.warnings, p));
-  return `${sections.map((lines) => lines.map(fit).join('\n')).join('\n\n')}\n`;
 }

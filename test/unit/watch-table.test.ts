@@ -1,9 +1,9 @@
 // Unit tests for the `watch` renderer: tables for people and the stable JSON shape.
 import { describe, it, expect } from 'vitest';
 import type { NodeRow, Snapshot } from '../../src/stats/snapshot.js';
-import { renderSnapshot } from '../../src/render/watch-table.js';
+import { renderScreen } from '../../src/render/watch-screen.js';
 import { snapshotToJson } from '../../src/render/json/watch.js';
-import { ellipsize } from '../../src/render/truncate.js';
+import { fitWidth } from '../../src/render/width.js';
 import { UNKNOWN } from '../../src/render/format.js';
 
 const MiB = 1024 * 1024;
@@ -47,6 +47,12 @@ function snapshot(over: Partial<Snapshot> = {}): Snapshot {
 }
 
 const plain = { color: false, showRates: true };
+
+/** The channels view as watch prints it off a terminal (or at `width` columns with --once). */
+function renderSnapshot(s: Snapshot, opts: { color: boolean; showRates: boolean; width?: number; title?: string }): string {
+  const screen = renderScreen({ snapshot: s, view: 'channels', title: opts.title ?? 'pubsub-mon', banner: [], channels: s.channels, clients: s.clients, showRates: opts.showRates, color: opts.color, ...(opts.width !== undefined ? { width: opts.width } : {}), scroll: 0, status: [] });
+  return `${screen.lines.join('\n')}\n`;
+}
 
 /** The line of a rendered table that starts with `first`. */
 function lineStarting(text: string, first: string): string {
@@ -209,13 +215,13 @@ describe('renderSnapshot', () => {
   });
 });
 
-describe('ellipsize', () => {
+describe('fitWidth', () => {
   it('keeps short text and cuts long text to the limit, ellipsis included', () => {
-    expect(ellipsize('orders', 10)).toBe('orders');
-    expect(ellipsize('abcdefghij', 5)).toBe('abcd…');
+    expect(fitWidth('orders', 10)).toBe('orders');
+    expect(fitWidth('abcdefghij', 5)).toBe('abcd…');
   });
-  it('never splits a surrogate pair', () => {
-    expect(ellipsize('😀😀😀😀', 3)).toBe('😀😀…');
+  it('never splits a surrogate pair, and counts an emoji as the two columns it takes', () => {
+    expect(fitWidth('😀😀😀😀', 5)).toBe('😀😀…');
   });
 });
 
