@@ -27,7 +27,9 @@ export interface WatchUi {
 export type KeyEffect = 'none' | 'quit' | 'rates';
 
 /** Names of the keys that are not a printable character. */
-export type NamedKey = 'up' | 'down' | 'pageup' | 'pagedown' | 'home' | 'end' | 'tab' | 'backtab' | 'enter' | 'escape' | 'backspace' | 'ctrl-c';
+const NAMED_KEYS = ['up', 'down', 'pageup', 'pagedown', 'home', 'end', 'tab', 'backtab', 'enter', 'escape', 'backspace', 'ctrl-c'] as const;
+export type NamedKey = (typeof NAMED_KEYS)[number];
+const NAMED: ReadonlySet<string> = new Set(NAMED_KEYS);
 
 const SEQUENCES: ReadonlyArray<[string, NamedKey]> = [
   ['\x1b[A', 'up'], ['\x1bOA', 'up'], ['\x1b[B', 'down'], ['\x1bOB', 'down'],
@@ -110,7 +112,8 @@ export function pressKey(ui: WatchUi, key: string, ctx: KeyContext): { ui: Watch
       return { ui: { ...rest, scroll: { channels: 0, nodes: 0, clients: 0 } }, effect: 'none' };
     }
     if (key === 'backspace') return { ui: { ...ui, typing: Array.from(ui.typing).slice(0, -1).join('') }, effect: 'none' };
-    if (key.length <= 2 && key >= ' ' && !isNamed(key)) return { ui: { ...ui, typing: ui.typing + key }, effect: 'none' };
+    // decodeKeys gives printable characters or names: every one that is not a name is text.
+    if (!NAMED.has(key)) return { ui: { ...ui, typing: ui.typing + key }, effect: 'none' };
     return same;
   }
   if (ui.help) {
@@ -138,10 +141,8 @@ export function pressKey(ui: WatchUi, key: string, ctx: KeyContext): { ui: Watch
     }
     case '/':
       return { ui: { ...ui, typing: ui.filter ?? '' }, effect: 'none' };
-    case 'escape': {
-      const { filter: _f, ...rest } = ui;
-      return { ui: rest, effect: 'none' };
-    }
+    case 'escape':
+      return { ui: withoutFilter(ui), effect: 'none' };
     // A filter belongs to the list it was typed over: another view starts unfiltered.
     case 'tab':
       return { ui: { ...withoutFilter(ui), view: next(WATCH_VIEWS, ui.view) }, effect: 'none' };
@@ -176,12 +177,6 @@ function withoutFilter(ui: WatchUi): WatchUi {
 function withGroup(ui: WatchUi, groupBy: ClientGroupBy | undefined): WatchUi {
   const { groupBy: _g, ...rest } = ui;
   return { ...rest, ...(groupBy !== undefined ? { groupBy } : {}), scroll: { ...ui.scroll, clients: 0 } };
-}
-
-const NAMED: ReadonlySet<string> = new Set<NamedKey>(['up', 'down', 'pageup', 'pagedown', 'home', 'end', 'tab', 'backtab', 'enter', 'escape', 'backspace', 'ctrl-c']);
-
-function isNamed(key: string): boolean {
-  return NAMED.has(key);
 }
 
 /** The keys, as `?` shows them. */
