@@ -8,7 +8,9 @@ import { startTerminal, zombieExit, type Terminal } from '../helpers/tmux.js';
  * waits. Returns the zombie's pid and a way to end its parent (init then reaps it).
  */
 async function zombie(script: string): Promise<{ pid: number; end: () => void }> {
-  const parent = spawn('sh', ['-c', `sh -c '${script}' & echo $!; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The child ends only once its parent has become `sleep`: a shell that had not exec'd yet could reap it.
+  const child = `until [ "$(cat /proc/$PPID/comm)" = sleep ]; do sleep 0.01; done; ${script}`;
+  const parent = spawn('sh', ['-c', `sh -c '${child}' & echo $!; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
   const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
   return { pid, end: () => parent.kill('SIGKILL') };
 }
