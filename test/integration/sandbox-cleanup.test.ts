@@ -173,6 +173,10 @@ describe('the watchdog', () => {
     watchdog.watch(held.pid!);
     watchdog.watch(released.pid!);
     watchdog.forget(released.pid!);
+    // The shell ignores them from its first line on: wait for that line to have run (bits 1, 2 and
+    // 15 of SigIgn), or a signal sent in the first instant would test the shell's start-up instead.
+    const ignored = () => BigInt(`0x${/SigIgn:\s*([0-9a-f]+)/.exec(fs.readFileSync(`/proc/${watchdog.pid!}/status`, 'latin1'))?.[1] ?? '0'}`);
+    await expect.poll(() => ignored() & 0x4003n, { timeout: 5_000 }).toBe(0x4003n);
     for (const sig of ['SIGHUP', 'SIGINT', 'SIGTERM'] as const) process.kill(watchdog.pid!, sig);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(isAlive(watchdog.pid!)).toBe(true);
