@@ -1,7 +1,9 @@
 // `pubsub-mon check`: a CI and alerting gate on channels with too few subscribers (Nagios exit codes).
 import { defineCommand } from './command.js';
 import { targetFor, useColor } from './io.js';
-import { choice, CONNECTION_FLAGS, integer, OUTPUT_FLAGS, textList } from '../options.js';
+import { choice, CONNECTION_FLAGS, duration, integer, OUTPUT_FLAGS, text, textList } from '../options.js';
+import { declaredChannels, loadContract } from './contract-file.js';
+import { sleep } from './io.js';
 import { UsageError } from '../errors.js';
 import { EXIT_CODES, type CheckStatus } from '../stats/check.js';
 import { CHECK_FORMATS, renderCheckError, type CheckFormat } from '../render/check-error.js';
@@ -20,7 +22,9 @@ export const CHECK_FLAGS = {
   'min-subscribers': integer({ alias: 'm', default: 1, min: 0, describe: 'CRITICAL below this many subscribers' }),
   warn: integer({ alias: 'w', min: 0, describe: 'WARNING below this many subscribers (at least --min-subscribers)' }),
   format: choice(CHECK_FORMATS, { alias: 'f', describe: 'Output format (default text; --json means json)' }),
-  'unmatched-pattern': choice(UNMATCHED_CHOICES, { default: 'critical', describe: 'Status when a --pattern matches no channel with subscribers' }),
+  'unmatched-pattern': choice(UNMATCHED_CHOICES, { default: 'critical', describe: 'Status when a --pattern (or a contract pattern) matches no channel with subscribers' }),
+  contract: text({ describe: 'YAML file declaring channels and their thresholds (README: "The channel contract"); each entry is checked' }),
+  sample: duration({ default: '5s', min: 100, describe: 'How long message rates are measured when the contract sets min_rate' }),
 } as const;
 
 /** The format the raw arguments ask for, read before (or without) the typed parse, for failures. */
@@ -37,6 +41,7 @@ export const checkCommand = defineCommand({
     ['pubsub-mon check -c orders', 'fail (exit 2) when nobody subscribes to orders'],
     ['pubsub-mon check --pattern "jobs:*" -m 2 -w 4 --format nagios', 'a Nagios/Icinga service check'],
     ['pubsub-mon check -s "{user:1}:events" --format prometheus', 'metrics for the textfile collector'],
+    ['pubsub-mon check --contract channels.yaml', 'every channel the contract declares, each with its own thresholds'],
   ],
   // Whatever goes wrong, a monitoring agent must read UNKNOWN: exit 3, and the line in its format.
   failure: {
@@ -46,39 +51,48 @@ export const checkCommand = defineCommand({
       return format === 'text' ? undefined : renderCheckError(message, format);
     },
   },
-  async run(args, io) {
+  async run(args, io, signal) {
     const format: CheckFormat = args.format ?? (args.json ? 'json' : 'text');
-    if (args.channel.length + args.shardChannel.length + args.pattern.length === 0) {
-      throw new UsageError('name what to check: --channel NAME, --shard-channel NAME or --pattern GLOB');
+    if (args.channel.length + args.shardChannel.length + args.pattern.length === 0 && args.contract === undefined) {
+      throw new UsageError('name what to check: --channel NAME, --shard-channel NAME, --pattern GLOB or --contract FILE');
     }
     if (args.warn !== undefined && args.warn < args.minSubscribers) {
       throw new UsageError(`--warn must be at least ${args.minSubscribers}, got ${args.warn}`);
     }
+    const contract = args.contract !== undefined ? await loadContract(args.contract) : undefined;
     const target = targetFor(args, io);
-    const [{ Monitor }, { evaluateCheck, selectTargets }, { renderCheck }] = await Promise.all([
+    const [{ Monitor }, { evaluateCheck, selectTargets, snapshotFacts }, { contractTargets, needsRates, patternOutcomes }, { renderCheck }, { checkMetricsText }] = await Promise.all([
       import('../redis/monitor.js'),
       import('../stats/check.js'),
+      import('../stats/contract.js'),
       import('../render/check-output.js'),
+      import('../render/prometheus.js'),
     ]);
+    const rates = contract !== undefined && needsRates(contract) !== undefined;
     // Keyspace channels are read too: one named outright is judged (selectTargets leaves them out of broad globs).
-    const monitor = await Monitor.open(target, { role: 'check', health: false, includeKeyspace: true });
-    const snapshot = await monitor.snapshot().finally(() => monitor.close());
+    const monitor = await Monitor.open(target, { role: 'check', health: false, includeKeyspace: true, rates, declared: declaredChannels(contract) });
+    const snapshot = await (async () => {
+      // A rate is a difference: the first snapshot starts the sampler, the second one --sample later measures.
+      if (rates) {
+        await monitor.snapshot();
+        await sleep(args.sample, signal);
+      }
+      return monitor.snapshot();
+    })().finally(() => monitor.close());
     // A name may be given by its bytes (`\xff`), in the escapes pubsub-mon shows names with.
-    const { targets, unmatched } = selectTargets(snapshot, args.channel.map(nameFromArgument), args.shardChannel.map(nameFromArgument), args.pattern);
-    const down = snapshot.nodes.filter((n) => !n.up && !n.replaced);
+    const asked = selectTargets(snapshot, args.channel.map(nameFromArgument), args.shardChannel.map(nameFromArgument), args.pattern);
+    const declared = contract ? contractTargets(snapshot, contract) : undefined;
+    const unmatchedStatus = UNMATCHED_STATUS[args.unmatchedPattern];
     const result = evaluateCheck({
-      targets,
+      targets: [...asked.targets, ...(declared?.targets ?? [])],
       minSubscribers: args.minSubscribers,
       ...(args.warn !== undefined ? { warnBelow: args.warn } : {}),
-      patternSubscriptions: snapshot.nodes.reduce((sum, n) => sum + (n.numpat ?? 0), 0),
-      patternsUnknown: down.length > 0,
-      patternsEstimated: snapshot.nodes.some((n) => n.numpatEstimated === true),
-      unmatchedPatterns: unmatched,
-      unmatchedStatus: UNMATCHED_STATUS[args.unmatchedPattern],
-      unreachableNodes: down.map((n) => `${n.address} (${n.error ?? 'down'})`),
-      replacedNodes: snapshot.nodes.filter((n) => n.replaced).map((n) => n.address),
+      ...snapshotFacts(snapshot),
+      unmatchedPatterns: [...asked.unmatched, ...(declared?.unmatched ?? [])],
+      unmatchedStatus,
     });
-    io.stdout.write(renderCheck(result, format, { color: format === 'text' && useColor(io, args.color) }));
+    const patterns = declared ? patternOutcomes(declared, result.verdicts, unmatchedStatus) : [];
+    io.stdout.write(format === 'prometheus' ? await checkMetricsText(result, patterns) : renderCheck(result, format, { color: format === 'text' && useColor(io, args.color) }));
     return EXIT_CODES[result.status];
   },
 });

@@ -10,7 +10,7 @@ import { describeRedisError, rethrowIfBug } from './errors.js';
 import { discoverTopology, type InfoAsker } from './discover.js';
 import { readInfo } from './queries.js';
 import { readNode } from './node-reading.js';
-import { attributionWarnings, buildNodeRow, isKeyspaceChannel, mergeChannels, totalPublishRate, type ChannelRow, type NodeReading, type NodeRow, type Snapshot } from '../stats/snapshot.js';
+import { attributionWarnings, buildNodeRow, isKeyspaceChannel, mergeChannels, totalPublishRate, withDeclaredChannels, type ChannelRow, type NodeReading, type NodeRow, type Snapshot } from '../stats/snapshot.js';
 import type { OwnSubscriptions } from '../stats/own-subscriptions.js';
 import { commandCalls, infoNumber, parseCommandStats } from '../stats/info.js';
 import { RateSampler } from './sampler.js';
@@ -38,6 +38,8 @@ export interface MonitorOptions {
   rediscoverMs?: number;
   /** How long a snapshot waits for nodes that have not answered yet; later answers show at the next one. @default the target's timeout */
   waitMs?: number;
+  /** Channels every snapshot has a row for, with 0 subscribers when nobody subscribes (a contract's); their rates are sampled too. @default [] */
+  declared?: ReadonlyArray<{ name: string; kind: 'channel' | 'shard' }>;
   clock?: () => number;
 }
 
@@ -366,6 +368,9 @@ export class Monitor {
     if (shardChannelsElsewhere(topology, readings).length > 0) await this.rediscover();
     warnings.push(...attributionWarnings(this.topology, readings));
     let channels = mergeChannels(this.topology, readings, own);
+    const pattern = this.opts.pattern;
+    const declared = (this.opts.declared ?? []).filter((d) => pattern === undefined || globMatch(byteString(pattern), byteString(d.name)));
+    channels = withDeclaredChannels(channels, declared, this.topology);
     // Held in a local: watch's r key may close the sampler while this refresh awaits.
     const sampler = this.sampler;
     if (sampler) {
@@ -418,14 +423,17 @@ export class Monitor {
     for (const row of rows) {
       const classicWindow = isKeyspaceChannel(row.name) ? counts.keyspaceWindowMs : counts.classicWindowMs;
       const rate = row.kind === 'shard' ? perSec(counts.shard.get(row.name), counts.shardWindowMs(row.name)) : perSec(counts.channel.get(row.name), classicWindow);
-      if (rate !== undefined) row.rate = rate;
+      if (rate !== undefined) {
+        row.rate = rate;
+        row.messages = (row.kind === 'shard' ? counts.shard.get(row.name) : counts.channel.get(row.name)) ?? 0;
+      }
     }
     const known = new Set(rows.filter((r) => r.kind === 'channel').map((r) => r.name));
     for (const [name, n] of counts.channel) {
       if (known.has(name)) continue;
       if (this.opts.pattern && !globMatch(byteString(this.opts.pattern), byteString(name))) continue;
       const rate = perSec(n, isKeyspaceChannel(name) ? counts.keyspaceWindowMs : counts.classicWindowMs);
-      rows.push({ name, kind: 'channel', subscribers: 0, ...(rate !== undefined ? { rate } : {}) });
+      rows.push({ name, kind: 'channel', subscribers: 0, ...(rate !== undefined ? { rate, messages: n } : {}) });
     }
     if (sampler.problem) warnings.push(`message rates incomplete: ${sampler.problem}`);
     return rows;
@@ -439,10 +447,12 @@ export class Monitor {
     // Keyspace notifications are emitted where keys are written: on every primary, each its own.
     await sampler.ensureKeyspace(live.filter((n) => n.role === 'primary'));
     const wanted = new Map<string, { node: TopologyNode; channels: Set<string> }>();
+    const declaredShard = new Set((this.opts.declared ?? []).filter((d) => d.kind === 'shard').map((d) => d.name));
     const ownerOf = topology.mode === 'cluster' ? slotOwners(topology) : undefined;
     const primary = topology.nodes.find((n) => n.role === 'primary');
     for (const row of channels) {
-      if (row.kind !== 'shard' || row.subscribers === 0) continue;
+      // A declared channel is sampled even with no subscriber: its contract may ask for traffic.
+      if (row.kind !== 'shard' || (row.subscribers === 0 && !declaredShard.has(row.name))) continue;
       const owner = ownerOf && row.slot !== undefined ? ownerOf(row.slot) : primary;
       if (!owner || errors.has(owner.id)) continue;
       let entry = wanted.get(owner.id);

@@ -1,13 +1,13 @@
-// Renders a `check` result as text for people, JSON, a Nagios plugin line, or Prometheus metrics.
+// Renders a `check` result as text for people, JSON, or a Nagios plugin line (Prometheus metrics: render/prometheus.ts).
 
-import { EXIT_CODES, type ChannelVerdict, type CheckResult, type CheckStatus } from '../stats/check.js';
+import { type ChannelVerdict, type CheckResult, type CheckStatus } from '../stats/check.js';
 import { makePalette, type Paint, type Palette } from './color.js';
 import { escapeText } from './escape.js';
 import { formatCount } from './format.js';
 import { renderTable, type Cell } from './table.js';
 import { checkToJson } from './json/check.js';
 import { jsonLine } from './json/line.js';
-import { nagiosText, promFamily, promLabel, STATUS_HELP, type CheckFormat } from './check-error.js';
+import { nagiosText, type CheckFormat } from './check-error.js';
 
 
 export interface RenderCheckOptions {
@@ -105,36 +105,8 @@ function renderNagios(result: CheckResult): string {
   return line(kept, note(kept.length));
 }
 
-function renderPrometheus(result: CheckResult): string {
-  const labels = (v: ChannelVerdict): string => `{channel="${promLabel(v.name)}",kind="${v.kind}"}`;
-  const lines = [
-    ...promFamily('pubsub_mon_check_status', `Overall check status: ${STATUS_HELP}.`, [
-      `pubsub_mon_check_status ${EXIT_CODES[result.status]}`,
-    ]),
-    ...promFamily('pubsub_mon_check_min_subscribers', 'Subscribers a channel needs to pass the check.', [
-      `pubsub_mon_check_min_subscribers ${result.minSubscribers}`,
-    ]),
-    ...promFamily(
-      'pubsub_mon_pattern_subscriptions',
-      'Pattern subscriptions (NUMPAT summed over nodes, pubsub-mon excluded); NaN when not readable on every node.',
-      [`pubsub_mon_pattern_subscriptions ${result.patternsUnknown ? 'NaN' : result.patternSubscriptions}`],
-    ),
-    ...promFamily(
-      'pubsub_mon_channel_subscribers',
-      'Subscribers of a channel summed over nodes; pattern subscribers are not included.',
-      result.verdicts.map((v) => `pubsub_mon_channel_subscribers${labels(v)} ${v.subscribers}`),
-    ),
-    ...promFamily(
-      'pubsub_mon_channel_status',
-      `Check status of a channel: ${STATUS_HELP}.`,
-      result.verdicts.map((v) => `pubsub_mon_channel_status${labels(v)} ${EXIT_CODES[v.status]}`),
-    ),
-  ];
-  return `${lines.join('\n')}\n`;
-}
-
 /** The check result in the chosen format; always ends with a newline. */
-export function renderCheck(result: CheckResult, format: CheckFormat, opts: RenderCheckOptions): string {
+export function renderCheck(result: CheckResult, format: Exclude<CheckFormat, 'prometheus'>, opts: RenderCheckOptions): string {
   switch (format) {
     case 'text':
       return renderText(result, makePalette(opts.color));
@@ -142,7 +114,5 @@ export function renderCheck(result: CheckResult, format: CheckFormat, opts: Rend
       return jsonLine(checkToJson(result));
     case 'nagios':
       return renderNagios(result);
-    case 'prometheus':
-      return renderPrometheus(result);
   }
 }

@@ -14,8 +14,21 @@ export interface CheckTarget {
   kind: 'channel' | 'shard';
   /** NUMSUB / SHARDNUMSUB summed over the right nodes, minus pubsub-mon's own. */
   subscribers: number;
-  /** The `--pattern` glob that selected this channel; absent for channels named outright. */
+  /** The `--pattern` glob (or contract pattern, as written) that selected this channel; absent for channels named outright. */
   matchedBy?: string;
+  /** This channel's own thresholds (a contract entry's); without them the input's --min-subscribers and --warn apply. */
+  thresholds?: Thresholds;
+  /** Messages per second over the sampling window; undefined when not measured. */
+  rate?: number;
+}
+
+export interface Thresholds {
+  /** Fewer subscribers is CRITICAL. */
+  min: number;
+  /** Fewer subscribers, but at least `min`, is WARNING. */
+  warn?: number;
+  /** Fewer messages per second is CRITICAL. */
+  minRate?: number;
 }
 
 export interface CheckInput {
@@ -47,6 +60,11 @@ export interface ChannelVerdict {
   status: CheckStatus;
   reason: string;
   matchedBy?: string;
+  /** The thresholds this channel was judged by. */
+  thresholds: Thresholds;
+  /** True when the thresholds are the channel's own (a contract's), not the command line's. */
+  ownThresholds: boolean;
+  rate?: number;
 }
 
 export interface CheckResult {
@@ -78,23 +96,28 @@ export function worstStatus(statuses: Iterable<CheckStatus>): CheckStatus {
 
 /** A channel and a shard channel may share a name: only the latter is marked. */
 function describe(v: ChannelVerdict): string {
-  return v.kind === 'shard' ? `${v.name} (shard, ${v.subscribers})` : `${v.name} (${v.subscribers})`;
+  const shard = v.kind === 'shard' ? 'shard, ' : '';
+  if (!v.ownThresholds) return `${v.name} (${shard}${v.subscribers})`;
+  // A contract's thresholds differ per channel: each is said beside the count it applies to.
+  const th = v.thresholds;
+  const short = v.subscribers < th.min || (th.warn !== undefined && v.subscribers < th.warn);
+  if (!short && th.minRate !== undefined && v.rate !== undefined && v.rate < th.minRate) return `${v.name} (${shard}${perSecond(v.rate)}, min ${perSecond(th.minRate)})`;
+  return `${v.name} (${shard}${v.subscribers}, min ${th.min}${th.warn !== undefined ? `, warn ${th.warn}` : ''})`;
 }
 
-function verdictFor(t: CheckTarget, input: CheckInput): ChannelVerdict {
-  const min = input.minSubscribers;
-  const base = {
-    name: t.name,
-    kind: t.kind,
-    subscribers: t.subscribers,
-    ...(t.matchedBy !== undefined ? { matchedBy: t.matchedBy } : {}),
-  };
+function thresholdsOf(t: CheckTarget, input: CheckInput): Thresholds {
+  return t.thresholds ?? { min: input.minSubscribers, ...(input.warnBelow !== undefined ? { warn: input.warnBelow } : {}) };
+}
+
+type Judgement = Pick<ChannelVerdict, 'status' | 'reason'>;
+
+function subscriberJudgement(t: CheckTarget, th: Thresholds, input: CheckInput): Judgement {
+  const min = th.min;
   const below = `below ${plural(min, 'subscriber')}`;
   const unreachable = input.unreachableNodes ?? [];
   // A count short of a threshold may be the down node's subscribers missing: that cannot be decided.
-  if (unreachable.length > 0 && (t.subscribers < min || (input.warnBelow !== undefined && t.subscribers < input.warnBelow))) {
+  if (unreachable.length > 0 && (t.subscribers < min || (th.warn !== undefined && t.subscribers < th.warn))) {
     return {
-      ...base,
       status: 'UNKNOWN',
       reason: `only ${plural(t.subscribers, 'subscriber')} counted; ${plural(unreachable.length, 'node')} could not be read, whose subscribers are not counted`,
     };
@@ -104,7 +127,6 @@ function verdictFor(t: CheckTarget, input: CheckInput): ChannelVerdict {
     // channels cannot be (SPUBLISH never reaches pattern subscribers), so they stay CRITICAL.
     if (t.kind === 'channel' && input.patternSubscriptions > 0) {
       return {
-        ...base,
         status: 'WARNING',
         reason:
           `${below}, but ${plural(input.patternSubscriptions, 'pattern subscription')} ` +
@@ -112,20 +134,46 @@ function verdictFor(t: CheckTarget, input: CheckInput): ChannelVerdict {
       };
     }
     if (t.kind === 'channel' && input.patternsUnknown === true) {
-      return {
-        ...base,
-        status: 'UNKNOWN',
-        reason: `${below}; pattern subscriptions could not be read on every node and may still deliver to it`,
-      };
+      return { status: 'UNKNOWN', reason: `${below}; pattern subscriptions could not be read on every node and may still deliver to it` };
     }
-    const shardNote =
-      t.kind === 'shard' && input.patternSubscriptions > 0 ? ' (pattern subscriptions never receive shard channels)' : '';
-    return { ...base, status: 'CRITICAL', reason: below + shardNote };
+    const shardNote = t.kind === 'shard' && input.patternSubscriptions > 0 ? ' (pattern subscriptions never receive shard channels)' : '';
+    return { status: 'CRITICAL', reason: below + shardNote };
   }
-  if (input.warnBelow !== undefined && t.subscribers < input.warnBelow) {
-    return { ...base, status: 'WARNING', reason: `below the warning threshold of ${plural(input.warnBelow, 'subscriber')}` };
+  if (th.warn !== undefined && t.subscribers < th.warn) {
+    return { status: 'WARNING', reason: `below the warning threshold of ${plural(th.warn, 'subscriber')}` };
   }
-  return { ...base, status: 'OK', reason: `at least ${plural(Math.max(min, input.warnBelow ?? 0), 'subscriber')}` };
+  return { status: 'OK', reason: `at least ${plural(Math.max(min, th.warn ?? 0), 'subscriber')}` };
+}
+
+/** Messages per second as a person reads it: three significant digits at most. */
+function perSecond(rate: number): string {
+  return `${Number(rate.toPrecision(3))}/s`;
+}
+
+function rateJudgement(t: CheckTarget, minRate: number): Judgement {
+  if (t.rate === undefined) return { status: 'UNKNOWN', reason: `its message rate was not measured (min_rate ${perSecond(minRate)} needs rate sampling)` };
+  if (t.rate < minRate) return { status: 'CRITICAL', reason: `${perSecond(t.rate)} messages, below the minimum of ${perSecond(minRate)}` };
+  return { status: 'OK', reason: `${perSecond(t.rate)} messages` };
+}
+
+function verdictFor(t: CheckTarget, input: CheckInput): ChannelVerdict {
+  const thresholds = thresholdsOf(t, input);
+  let judged = subscriberJudgement(t, thresholds, input);
+  if (thresholds.minRate !== undefined) {
+    const traffic = rateJudgement(t, thresholds.minRate);
+    if (SEVERITY[traffic.status] > SEVERITY[judged.status]) judged = judged.status === 'OK' ? traffic : { status: traffic.status, reason: `${traffic.reason}; ${judged.reason}` };
+    else if (traffic.status !== 'OK') judged = { status: judged.status, reason: `${judged.reason}; ${traffic.reason}` };
+  }
+  return {
+    name: t.name,
+    kind: t.kind,
+    subscribers: t.subscribers,
+    ...(t.matchedBy !== undefined ? { matchedBy: t.matchedBy } : {}),
+    ...judged,
+    thresholds,
+    ownThresholds: t.thresholds !== undefined,
+    ...(t.rate !== undefined ? { rate: t.rate } : {}),
+  };
 }
 
 /** The same channel named twice (outright and through a pattern) is judged once. */
@@ -158,6 +206,7 @@ function summaryParts(verdicts: ChannelVerdict[], input: CheckInput): string[] {
     const named = hit.slice(0, SUMMARY_NAMES).map(describe).join(', ');
     return `${count} ${label}: ${named}${hit.length > SUMMARY_NAMES ? ` and ${hit.length - SUMMARY_NAMES} more` : ''}`;
   };
+  if (verdicts.some((v) => v.ownThresholds)) return contractSummaryParts(verdicts, input, group);
   const below = `below ${plural(min, 'subscriber')}`;
   const parts = [
     group((v) => v.status === 'CRITICAL', below),
@@ -174,6 +223,22 @@ function summaryParts(verdicts: ChannelVerdict[], input: CheckInput): string[] {
     const floor = Math.max(min, input.warnBelow ?? 0);
     parts.push(`${plural(total, 'channel')} ${total === 1 ? 'has' : 'have'} at least ${plural(floor, 'subscriber')}`);
   }
+  return parts;
+}
+
+/** The summary when channels carry their own (contract) thresholds: grouped by status, each named with its thresholds. */
+function contractSummaryParts(
+  verdicts: ChannelVerdict[],
+  input: CheckInput,
+  group: (pick: (v: ChannelVerdict) => boolean, label: string) => string | undefined,
+): string[] {
+  const parts = [
+    group((v) => v.status === 'CRITICAL', 'failing their contract'),
+    group((v) => v.status === 'UNKNOWN', 'undecided (see notes)'),
+    group((v) => v.status === 'WARNING', 'in warning'),
+  ].filter((p): p is string => p !== undefined);
+  for (const pattern of input.unmatchedPatterns) parts.push(`pattern '${pattern}' matched no channel`);
+  if (parts.length === 0) parts.push(`${plural(verdicts.length, 'channel')} ${verdicts.length === 1 ? 'meets its' : 'meet their'} contract`);
   return parts;
 }
 
@@ -215,6 +280,18 @@ export function evaluateCheck(input: CheckInput): CheckResult {
     ...(input.warnBelow !== undefined ? { warnBelow: input.warnBelow } : {}),
     patternSubscriptions: input.patternSubscriptions,
     patternsUnknown: input.patternsUnknown === true,
+  };
+}
+
+/** What a snapshot tells every check beyond the channel counts: patterns that may deliver, and nodes that could not be read. */
+export function snapshotFacts(s: Snapshot): Pick<CheckInput, 'patternSubscriptions' | 'patternsUnknown' | 'patternsEstimated' | 'unreachableNodes' | 'replacedNodes'> {
+  const down = s.nodes.filter((n) => !n.up && !n.replaced);
+  return {
+    patternSubscriptions: s.nodes.reduce((sum, n) => sum + (n.numpat ?? 0), 0),
+    patternsUnknown: down.length > 0,
+    patternsEstimated: s.nodes.some((n) => n.numpatEstimated === true),
+    unreachableNodes: down.map((n) => `${n.address} (${n.error ?? 'down'})`),
+    replacedNodes: s.nodes.filter((n) => n.replaced).map((n) => n.address),
   };
 }
 

@@ -4,7 +4,7 @@ import { slotOwners } from './topology.js';
 import { hashSlot } from './hash-slot.js';
 import type { ClientInfo } from './client-list.js';
 import type { OutputBufferLimit } from './output-buffer-limit.js';
-import { infoNumber } from './info.js';
+import { commandCalls, infoNumber, parseCommandStats } from './info.js';
 import { isBenchChannel, isObserver, NO_OWN_SUBSCRIPTIONS, observerShardCounts, type OwnSubscriptions } from './own-subscriptions.js';
 import { isPubsubClient } from './client-list.js';
 import type { SubscriberClient } from './subscriber-clients.js';
@@ -37,6 +37,8 @@ export interface ChannelRow {
   shard?: string;
   /** Messages per second seen by the sampler; undefined when rates are off or not yet known. */
   rate?: number;
+  /** Messages the sampler heard over the window `rate` covers (set with it): what a counter adds up. */
+  messages?: number;
   /** A channel of pubsub-mon's own (a bench run's): its subscribers are real, and marked as pubsub-mon's. */
   pubsubMon?: 'bench';
 }
@@ -68,6 +70,13 @@ export interface NodeRow {
   pubsubLimit?: OutputBufferLimit;
   /** Output-buffer disconnections since pubsub-mon started (Redis 7.4+). */
   obufDisconnections?: number;
+  /** The server's own counters, as it reports them (they restart with the server or CONFIG RESETSTAT). */
+  serverCounters?: {
+    /** PUBLISH plus SPUBLISH calls (INFO commandstats). */
+    publishCalls: number;
+    /** client_output_buffer_limit_disconnections (Redis 7.4+, Valkey 8+). */
+    obufDisconnections?: number;
+  };
 }
 
 /** Everything one refresh of `watch` shows. */
@@ -217,7 +226,39 @@ export function buildNodeRow(
   if (mode === 'standalone' && node.role === 'replica') row.publishReplicated = true;
   if (reading.pubsubLimit) row.pubsubLimit = reading.pubsubLimit;
   if (counters.obufDisconnections !== undefined) row.obufDisconnections = counters.obufDisconnections;
+  if (reading.info) {
+    const stats = parseCommandStats(info);
+    const disconnections = infoNumber(info, 'client_output_buffer_limit_disconnections');
+    row.serverCounters = {
+      publishCalls: commandCalls(stats, 'publish') + commandCalls(stats, 'spublish'),
+      ...(disconnections !== undefined ? { obufDisconnections: disconnections } : {}),
+    };
+  }
   return row;
+}
+
+/**
+ * Rows for channels that must be shown whether or not anyone subscribes (a contract's): each one
+ * the merge did not produce is added with 0 subscribers, placed on its shard like merged rows.
+ */
+export function withDeclaredChannels(rows: ChannelRow[], declared: ReadonlyArray<{ name: string; kind: 'channel' | 'shard' }>, topology: Topology): ChannelRow[] {
+  if (declared.length === 0) return rows;
+  const present = new Set(rows.map((r) => `${r.kind}\u0000${r.name}`));
+  const ownerOf = topology.mode === 'cluster' ? slotOwners(topology) : undefined;
+  const out = [...rows];
+  for (const { name, kind } of declared) {
+    if (present.has(`${kind}\u0000${name}`)) continue;
+    present.add(`${kind}\u0000${name}`);
+    const row: ChannelRow = { name, kind, subscribers: 0 };
+    if (kind === 'shard' && ownerOf) {
+      row.slot = hashSlot(name);
+      const owner = ownerOf(row.slot);
+      if (owner) row.shard = owner.address;
+    }
+    if (isBenchChannel(name)) row.pubsubMon = 'bench';
+    out.push(row);
+  }
+  return out;
 }
 
 /**

@@ -2,6 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { evaluateCheck, type CheckInput } from '../../src/stats/check.js';
 import { renderCheck } from '../../src/render/check-output.js';
+import { checkMetricsText } from '../../src/render/prometheus.js';
 import type { CheckJson } from '../../src/render/json/check.js';
 
 function result(over: Partial<CheckInput> = {}) {
@@ -101,8 +102,8 @@ describe('nagios', () => {
 });
 
 describe('prometheus', () => {
-  it('exposes every metric with HELP and TYPE lines', () => {
-    const out = renderCheck(result({ patternSubscriptions: 4 }), 'prometheus', plain);
+  it('exposes every metric with HELP and TYPE lines', async () => {
+    const out = await checkMetricsText(result({ patternSubscriptions: 4 }));
     expect(out.endsWith('\n')).toBe(true);
     const lines = out.trimEnd().split('\n');
     for (const metric of [
@@ -122,19 +123,20 @@ describe('prometheus', () => {
     expect(lines).toContain('pubsub_mon_pattern_subscriptions 4');
   });
 
-  it('writes label values as shown everywhere else (escaped), then escaped for the exposition format', () => {
+  it('writes label values as shown everywhere else (escaped), then escaped for the exposition format', async () => {
     // The name is a\b"c<newline>d: shown as a\\b"c\nd, whose backslashes and quote the format escapes again.
     const r = result({ targets: [{ name: 'a\\b"c\nd', kind: 'channel', subscribers: 1 }] });
-    const out = renderCheck(r, 'prometheus', plain);
+    const out = await checkMetricsText(r);
     expect(out).toContain('pubsub_mon_channel_subscribers{channel="a\\\\\\\\b\\"c\\\\nd",kind="channel"} 1');
-    const hostile = renderCheck(result({ targets: [{ name: 'x\u001b]2;t\u0007\u202e', kind: 'channel', subscribers: 1 }] }), 'prometheus', plain);
+    const hostile = await checkMetricsText(result({ targets: [{ name: 'x\u001b]2;t\u0007\u202e', kind: 'channel', subscribers: 1 }] }));
     expect(hostile).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
     expect(hostile).toContain('channel="x\\\\x1b]2;t\\\\x07\\\\u202e"');
   });
 
-  it('reports an unreadable pattern count as NaN and still gives the overall status with no channels', () => {
-    const out = renderCheck(result({ targets: [], patternsUnknown: true }), 'prometheus', plain);
-    expect(out).toContain('pubsub_mon_pattern_subscriptions NaN');
+  it('reports an unreadable pattern count as NaN and still gives the overall status with no channels', async () => {
+    const out = await checkMetricsText(result({ targets: [], patternsUnknown: true }));
+    // prom-client writes NaN as `Nan`; Prometheus reads the value case-insensitively.
+    expect(out).toMatch(/^pubsub_mon_pattern_subscriptions nan$/im);
     expect(out).toContain('pubsub_mon_check_status 3');
     expect(out).not.toContain('pubsub_mon_channel_status{');
   });

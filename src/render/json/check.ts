@@ -19,6 +19,10 @@ export interface CheckJson {
     status: CheckStatus;
     reason: string;
     matched_by?: string;
+    /** A contract channel's own thresholds (absent for channels judged by --min-subscribers and --warn). */
+    contract?: { min_subscribers: number; warn_subscribers?: number; min_rate?: number };
+    /** Messages per second, when measured (a contract's min_rate). */
+    rate?: number;
   }>;
   notes: string[];
 }
@@ -39,6 +43,16 @@ export function checkToJson(result: CheckResult): CheckJson {
       status: v.status,
       reason: v.reason,
       ...(v.matchedBy !== undefined ? { matched_by: v.matchedBy } : {}),
+      ...(v.ownThresholds
+        ? {
+            contract: {
+              min_subscribers: v.thresholds.min,
+              ...(v.thresholds.warn !== undefined ? { warn_subscribers: v.thresholds.warn } : {}),
+              ...(v.thresholds.minRate !== undefined ? { min_rate: v.thresholds.minRate } : {}),
+            },
+          }
+        : {}),
+      ...(v.rate !== undefined ? { rate: v.rate } : {}),
     })),
     notes: [...result.notes],
   };
