@@ -5,6 +5,7 @@ import type { CommandModule, PreparedRun } from './commands/command.js';
 import { complain, processIo, untilInterrupted, type Io } from './commands/io.js';
 import { watchCommand } from './commands/watch.js';
 import { checkCommand } from './commands/check.js';
+import { exporterCommand } from './commands/exporter.js';
 import { tailCommand } from './commands/tail.js';
 import { benchCommand } from './commands/bench.js';
 import { sandboxCommand } from './commands/sandbox.js';
@@ -16,7 +17,7 @@ import { escapeText } from './render/escape.js';
  * Each module declares its flags and loads what it runs (ioredis, the bench, tables, spinners) only
  * when it runs: `check` and `--help` load nothing they do not use.
  */
-export const COMMANDS: CommandModule[] = [watchCommand, tailCommand, benchCommand, checkCommand, sandboxCommand, demoCommand];
+export const COMMANDS: CommandModule[] = [watchCommand, tailCommand, benchCommand, checkCommand, exporterCommand, sandboxCommand, demoCommand];
 
 export interface ParsedCommandLine {
   /** The chosen command; undefined when yargs only printed help or a version. */

@@ -25,3 +25,18 @@ export function parseInteger(value: unknown, flag: string, min = 0, max = Number
   }
   return n;
 }
+
+/**
+ * An address to listen on: `HOST:PORT`, `[IPv6]:PORT`, `:PORT` (every interface, said outright) or
+ * `PORT` alone (loopback). Port 0 asks the system for a free one.
+ */
+export function parseListenAddress(value: unknown, flag: string): { host: string; port: number } {
+  const text = String(value).trim();
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`${flag} takes HOST:PORT (127.0.0.1:9484, [::1]:9484, :9484 for every interface), got '${text}'`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new UsageError(`${flag}: port ${port} is out of range (0-65535)`);
+  const bare = !text.includes(':');
+  const host = m[1] ?? (m[2] === '' ? (bare ? '127.0.0.1' : '0.0.0.0') : m[2]!);
+  return { host, port };
+}
