@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import tty from 'node:tty';
 import type { Monitor } from '../redis/monitor.js';
 import type { Snapshot } from '../stats/snapshot.js';
+import { applyContract, type Contract } from '../stats/contract.js';
 import { arrangeChannels, filterChannels, StickyChannels, type SortKey } from '../stats/arrange.js';
 import { groupClients, sortClients, type ClientGroupBy, type SubscriberClient } from '../stats/subscriber-clients.js';
 import { globMatch } from '../stats/glob.js';
@@ -26,6 +27,13 @@ export interface SessionOptions {
   groupBy?: ClientGroupBy | undefined;
   color: boolean;
   title: string;
+  /** Declared channels and thresholds: rows marked, breaches first and summed up in a warning. */
+  contract?: Contract | undefined;
+}
+
+/** The snapshot marked against the contract, when watch has one. */
+function judged(s: Snapshot, o: Pick<SessionOptions, 'contract'>): Snapshot {
+  return o.contract ? applyContract(s, o.contract) : s;
 }
 
 /** Lines the plain output keeps besides the channels: the title, two blank lines, the node table and its header. */
@@ -59,7 +67,8 @@ export async function plain(monitor: Monitor, o: SessionOptions, io: Io, signal:
   const width = io.stdout.isTTY && io.stdout.columns ? io.stdout.columns : undefined;
   const sticky = new StickyChannels();
   const show = (raw: Snapshot): string => {
-    const s = o.once ? raw : { ...raw, channels: sticky.apply(raw.channels, raw.time, o.rates) };
+    // Judged after the sticky rows are added: a channel that just lost its last subscriber is judged at 0.
+    const s = judged(o.once ? raw : { ...raw, channels: sticky.apply(raw.channels, raw.time, o.rates) }, o);
     // On a terminal the channels are cut to what fits; elsewhere all of them, unless --limit says.
     const limit = o.limit ?? (width !== undefined && io.stdout.rows ? Math.max(3, io.stdout.rows - s.nodes.length - PLAIN_RESERVED_LINES) : undefined);
     const { rows, hidden } = arrangeChannels(s.channels, o.sort, limit);
@@ -216,7 +225,7 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
       if (!ui.paused || !last) {
         const s = await monitor.snapshot();
         if (stop.aborted) break;
-        last = { ...s, channels: sticky.apply(s.channels, s.time, ui.rates) };
+        last = judged({ ...s, channels: sticky.apply(s.channels, s.time, ui.rates) }, o);
         draw();
       }
       await sleep(Math.max(0, o.interval - (Date.now() - started)), stop);

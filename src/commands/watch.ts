@@ -6,6 +6,7 @@ import { SORT_KEYS } from '../stats/arrange.js';
 import { CLIENT_GROUP_BY } from '../stats/subscriber-clients.js';
 import { WATCH_VIEWS } from '../render/watch-screen.js';
 import { UsageError } from '../errors.js';
+import { declaredChannels, loadContract } from './contract-file.js';
 
 export const WATCH_FLAGS = {
   ...CONNECTION_FLAGS,
@@ -19,6 +20,7 @@ export const WATCH_FLAGS = {
   'group-by': choice(CLIENT_GROUP_BY, { describe: 'Clients view: one row per client name, library or host (the g key cycles)' }),
   once: bool({ describe: 'Take one snapshot (two samples one --interval apart, for the rates) and exit' }),
   'include-keyspace': bool({ describe: 'Include keyspace-notification channels (__keyspace@*, __keyevent@*)' }),
+  contract: text({ describe: 'YAML file declaring channels and thresholds: declared channels shown even with no subscriber, breaches marked and listed first' }),
 } as const;
 
 export const watchCommand = defineCommand({
@@ -30,6 +32,7 @@ export const watchCommand = defineCommand({
     ['pubsub-mon watch -p 7000 --rates --sort rate', 'a cluster, busiest channels first'],
     ['pubsub-mon watch --view clients', 'every subscriber connection, the largest output buffer first'],
     ['pubsub-mon watch --once --json | jq .channels', 'one snapshot for a script'],
+    ['pubsub-mon watch --contract channels.yaml', 'declared channels shown even at 0 subscribers, breaches marked and first'],
   ],
   epilog:
     'Keys on a terminal: q quit, p pause, s sort, / filter (Enter applies, Esc clears), r rates on/off, ' +
@@ -39,6 +42,7 @@ export const watchCommand = defineCommand({
     // Without the sampler there is no rate to sort by: say so rather than sort by nothing.
     if (args.sort === 'rate' && !args.rates) throw new UsageError('--sort rate needs --rates (rates are only measured with it)');
     if (args.groupBy !== undefined && args.view !== 'clients') throw new UsageError('--group-by applies to the clients view: add --view clients');
+    const contract = args.contract !== undefined ? await loadContract(args.contract) : undefined;
     const target = targetFor(args, io);
     const [{ Monitor }, { interactive, plain }] = await Promise.all([import('../redis/monitor.js'), import('./watch-session.js')]);
     const monitor = await Monitor.open(target, {
@@ -49,10 +53,11 @@ export const watchCommand = defineCommand({
       reconnect: !args.once,
       // A refresh waits for slow nodes no longer than one interval: the others still refresh on time.
       ...(args.once ? {} : { waitMs: Math.min(target.timeoutMs, args.interval) }),
+      declared: declaredChannels(contract),
     });
     try {
       const color = !args.json && useColor(io, args.color);
-      const options = { ...args, color, title: `pubsub-mon watch ${target.display}` };
+      const options = { ...args, color, title: `pubsub-mon watch ${target.display}`, contract };
       if (!args.once && !args.json && io.stdout.isTTY) return await interactive(monitor, options, io, signal);
       return await plain(monitor, options, io, signal);
     } finally {

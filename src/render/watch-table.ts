@@ -43,6 +43,17 @@ const CHANNEL_COLUMNS: GridColumn[] = [
   { head: 'SHARD', align: 'left', drop: 2 },
 ];
 const RATE_COLUMN: GridColumn = { head: 'MSG/S', align: 'right' };
+/** Shown under a contract only; it never gives way, since a breach is what the contract is watched for. */
+const CONTRACT_COLUMN: GridColumn = { head: 'CONTRACT', short: 'CTR', align: 'left' };
+
+const CONTRACT_TEXT = { OK: 'ok', WARNING: 'WARN', CRITICAL: 'CRIT', UNKNOWN: '?' } as const;
+
+function contractCell(row: ChannelRow, p: Palette): Cell {
+  const c = row.contract;
+  if (!c) return { text: '' };
+  const paint = c.status === 'CRITICAL' ? p.red : c.status === 'WARNING' ? p.yellow : c.status === 'UNKNOWN' ? p.cyan : p.green;
+  return { text: CONTRACT_TEXT[c.status], paint };
+}
 
 function channelCells(row: ChannelRow, showRates: boolean, p: Palette): Cell[] {
   const isShard = row.kind === 'shard';
@@ -61,8 +72,10 @@ function channelCells(row: ChannelRow, showRates: boolean, p: Palette): Cell[] {
 
 /** The channel table; `rows` are already sorted and cut to what is shown. */
 export function channelGrid(rows: readonly ChannelRow[], showRates: boolean, width: number | undefined, p: Palette, window?: readonly [number, number]): Grid {
-  const columns = showRates ? [...CHANNEL_COLUMNS, RATE_COLUMN] : CHANNEL_COLUMNS;
-  return layoutGrid(columns, rows.map((c) => channelCells(c, showRates, p)), { ...(width !== undefined ? { width } : {}), palette: p, ...(window ? { window } : {}) });
+  const contract = rows.some((r) => r.contract !== undefined);
+  const columns = [...CHANNEL_COLUMNS, ...(showRates ? [RATE_COLUMN] : []), ...(contract ? [CONTRACT_COLUMN] : [])];
+  const cells = (c: ChannelRow) => [...channelCells(c, showRates, p), ...(contract ? [contractCell(c, p)] : [])];
+  return layoutGrid(columns, rows.map(cells), { ...(width !== undefined ? { width } : {}), palette: p, ...(window ? { window } : {}) });
 }
 
 /** NUMSUB leaves pattern subscribers out, so SUBSCRIBERS alone can understate who hears a channel. */

@@ -14,6 +14,12 @@ export interface Arranged {
 
 const byName = (a: ChannelRow, b: ChannelRow) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0);
 
+const CONTRACT_RANK = { CRITICAL: 3, UNKNOWN: 2, WARNING: 1, OK: 0 } as const;
+
+function contractRank(row: ChannelRow): number {
+  return row.contract ? CONTRACT_RANK[row.contract.status] : 0;
+}
+
 /**
  * Sorts (subscribers and rate descending, name ascending) and keeps the first `limit` rows. Ties
  * go by name, never by a value that changes each refresh, so equal rows keep their places.
@@ -24,7 +30,8 @@ export function arrangeChannels(rows: readonly ChannelRow[], sort: SortKey, limi
     rate: (a, b) => (b.rate ?? -1) - (a.rate ?? -1) || byName(a, b),
     name: byName,
   };
-  const sorted = [...rows].sort(compare[sort]);
+  // Channels that break the contract come first whatever the sort: on a small terminal they must not scroll out of sight.
+  const sorted = [...rows].sort((a, b) => contractRank(b) - contractRank(a) || compare[sort](a, b));
   if (limit === undefined || limit <= 0 || sorted.length <= limit) return { rows: sorted, hidden: 0 };
   return { rows: sorted.slice(0, limit), hidden: sorted.length - limit };
 }
@@ -64,7 +71,8 @@ export class StickyChannels {
         this.seen.delete(k);
         continue;
       }
-      const { rate: _rate, ...rest } = row;
+      // Its rate and contract mark belonged to the refresh that saw it; the caller judges it again.
+      const { rate: _rate, contract: _contract, ...rest } = row;
       // Only classic channels are sampled whether anyone subscribes or not: a shard channel's rate is unknown.
       out.push({ ...rest, subscribers: 0, ...(ratesMeasured && row.kind === 'channel' ? { rate: 0 } : {}) });
     }

@@ -3,7 +3,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNo
 import { byteString, globFromArgument, nameFromArgument } from './channel-name.js';
 import { globMatch } from './glob.js';
 import { isKeyspaceChannel, type ChannelRow, type Snapshot } from './snapshot.js';
-import { worstStatus, type ChannelVerdict, type CheckStatus, type CheckTarget, type Thresholds } from './check.js';
+import { evaluateCheck, snapshotFacts, worstStatus, type ChannelVerdict, type CheckStatus, type CheckTarget, type Thresholds } from './check.js';
 
 export interface ContractEntry {
   /** A channel name (bytes kept as in channel-name.ts), when the entry names one channel. */
@@ -238,4 +238,20 @@ export function patternOutcomes(targets: ContractTargets, verdicts: readonly Cha
     out.push({ pattern, kind: entry.kind, matches, status });
   }
   return out;
+}
+
+/**
+ * The snapshot as watch shows it under a contract: each covered row marked with its status and
+ * reason, and one warning line summing up the channels that break it (patterns matching nothing too).
+ */
+export function applyContract(s: Snapshot, contract: Contract): Snapshot {
+  const targets = contractTargets(s, contract);
+  const result = evaluateCheck({ targets: targets.targets, minSubscribers: DEFAULT_CONTRACT_MIN_SUBSCRIBERS, ...snapshotFacts(s), unmatchedPatterns: targets.unmatched });
+  const verdicts = new Map(result.verdicts.map((v) => [`${v.kind}\u0000${v.name}`, v]));
+  const channels = s.channels.map((row) => {
+    const v = verdicts.get(`${row.kind}\u0000${row.name}`);
+    return v ? { ...row, contract: { status: v.status, reason: v.reason } } : row;
+  });
+  const warnings = result.status === 'OK' ? s.warnings : [`contract ${result.summary}`, ...s.warnings];
+  return { ...s, channels, warnings };
 }

@@ -41,6 +41,8 @@ export interface ChannelRow {
   messages?: number;
   /** A channel of pubsub-mon's own (a bench run's): its subscribers are real, and marked as pubsub-mon's. */
   pubsubMon?: 'bench';
+  /** How the channel fares against the contract watch was given; absent for channels the contract does not cover. */
+  contract?: { status: 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN'; reason: string };
 }
 
 /** One node's health, as shown in the node table. `undefined` means the server does not report it. */

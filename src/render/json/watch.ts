@@ -22,6 +22,8 @@ export interface ChannelJson extends NameJson {
   rate: number | null;
   /** "bench" for the channels of a pubsub-mon bench run (real subscribers, pubsub-mon's own); absent otherwise. */
   pubsub_mon?: 'bench';
+  /** With --contract, for the channels it covers: their status and why. */
+  contract?: { status: 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN'; reason: string };
 }
 
 /** One node. Every metric key is always present; null means the server did not report it (or the node is down). */
@@ -104,7 +106,7 @@ function knownRate(n: number | undefined): number | null {
 }
 
 function channelJson(c: ChannelRow, mode: Snapshot['mode']): ChannelJson {
-  const out: ChannelJson = { ...jsonName(c.name), kind: c.kind, subscribers: c.subscribers, rate: knownRate(c.rate), ...(c.pubsubMon ? { pubsub_mon: c.pubsubMon } : {}) };
+  const out: ChannelJson = { ...jsonName(c.name), kind: c.kind, subscribers: c.subscribers, rate: knownRate(c.rate), ...(c.pubsubMon ? { pubsub_mon: c.pubsubMon } : {}), ...(c.contract ? { contract: { ...c.contract } } : {}) };
   if (c.kind === 'shard' && mode === 'cluster') {
     out.slot = known(c.slot);
     out.shard = c.shard ?? null;
