@@ -8,9 +8,9 @@ import { rethrowIfBug } from '../redis/errors.js';
 import { declaredChannels, loadContract } from './contract-file.js';
 
 /** Not a registered exporter port; loopback, so nothing is exposed unless asked for. */
-export const DEFAULT_LISTEN = '127.0.0.1:9484';
+const DEFAULT_LISTEN = '127.0.0.1:9484';
 
-export const EXPORTER_FLAGS = {
+const EXPORTER_FLAGS = {
   ...CONNECTION_FLAGS,
   listen: custom({ type: 'string', default: DEFAULT_LISTEN, describe: 'Address to serve /metrics and /healthz on (HOST:PORT; :PORT for every interface)' }, (value, flag) =>
     parseListenAddress(value, flag),

@@ -13,7 +13,7 @@ const CHANNEL = ['channel', 'kind'] as const;
 const NODE = ['node', 'role'] as const;
 
 /** Status values shared by check and the contract series: the Nagios codes. */
-export const STATUS_HELP = '0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN';
+const STATUS_HELP = '0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN';
 
 function spec<const L extends readonly string[]>(name: string, type: MetricType, help: string, labels: L): MetricSpec & { labels: L } {
   return { name, type, help, labels };
@@ -75,9 +75,9 @@ export const EXPORTER_METRICS = {
     'Output buffer (omem) of the subscriber connections with the largest ones (--top-clients).',
     ['node', 'addr', 'name'] as const,
   ),
-  contractMinSubscribers: spec('pubsub_mon_contract_min_subscribers', 'gauge', 'Contract: fewer subscribers than this is CRITICAL.', CHANNEL),
-  contractWarnSubscribers: spec('pubsub_mon_contract_warn_subscribers', 'gauge', 'Contract: fewer subscribers than this is WARNING.', CHANNEL),
-  contractMinRate: spec('pubsub_mon_contract_min_rate', 'gauge', 'Contract: fewer messages per second than this is CRITICAL.', CHANNEL),
+  contractMinSubscribers: spec('pubsub_mon_contract_min_subscribers', 'gauge', 'Contract: fewer subscribers than this is CRITICAL (every declared or pattern-matched channel has one; such channels are never left out by --max-channels).', CHANNEL),
+  contractWarnSubscribers: spec('pubsub_mon_contract_warn_subscribers', 'gauge', 'Contract: fewer subscribers than this is WARNING (absent when the entry sets no warn_subscribers).', CHANNEL),
+  contractMinRate: spec('pubsub_mon_contract_min_rate', 'gauge', 'Contract: fewer messages per second than this is CRITICAL (absent when the entry sets no min_rate).', CHANNEL),
   contractStatus: spec('pubsub_mon_contract_status', 'gauge', `Contract status of a declared or pattern-matched channel: ${STATUS_HELP}.`, CHANNEL),
   contractPatternMatches: spec('pubsub_mon_contract_pattern_matches', 'gauge', 'Contract: channels a pattern entry matches now.', ['pattern', 'kind'] as const),
   contractPatternStatus: spec(
@@ -117,6 +117,3 @@ export const CHECK_METRICS = {
   contractPatternMatches: EXPORTER_METRICS.contractPatternMatches,
   contractPatternStatus: EXPORTER_METRICS.contractPatternStatus,
 } as const;
-
-/** Every metric family name pubsub-mon itself defines. */
-export const METRIC_NAMES: readonly string[] = [...new Set([...Object.values(EXPORTER_METRICS), ...Object.values(CHECK_METRICS)].map((m) => m.name))];

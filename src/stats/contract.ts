@@ -32,7 +32,7 @@ export interface Contract {
 export type ContractParse = { ok: true; contract: Contract } | { ok: false; problem: string };
 
 /** The subscribers an entry needs when the file does not say: as `check --min-subscribers`. */
-export const DEFAULT_CONTRACT_MIN_SUBSCRIBERS = 1;
+const DEFAULT_CONTRACT_MIN_SUBSCRIBERS = 1;
 
 const ENTRY_KEYS = ['name', 'pattern', 'kind', 'min_subscribers', 'warn_subscribers', 'min_rate', 'description'] as const;
 

@@ -76,7 +76,7 @@ function familySeries(name: string, type: string): string[] {
 }
 
 /**
- * Series names the exporter's /metrics can hold: its catalog (EXPORTER_METRICS, not METRIC_NAMES, which also holds
+ * Series names the exporter's /metrics can hold: its catalog (EXPORTER_METRICS, not CHECK_METRICS, which also holds
  * check-only names the exporter never serves) and prom-client's defaults, read from prom-client itself.
  */
 async function servedSeries(): Promise<Set<string>> {
