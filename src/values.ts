@@ -32,11 +32,15 @@ export function parseInteger(value: unknown, flag: string, min = 0, max = Number
  */
 export function parseListenAddress(value: unknown, flag: string): { host: string; port: number } {
   const text = String(value).trim();
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
+  if (/^\d+$/.test(text)) return { host: '127.0.0.1', port: portOf(text, flag) };
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d+)$/.exec(text);
   if (!m) throw new UsageError(`${flag} takes HOST:PORT (127.0.0.1:9484, [::1]:9484, :9484 for every interface), got '${text}'`);
-  const port = Number(m[3]);
+  const host = m[1] ?? m[2] ?? '';
+  return { host: host === '' ? '0.0.0.0' : host, port: portOf(m[3] ?? '', flag) };
+}
+
+function portOf(text: string, flag: string): number {
+  const port = Number(text);
   if (port > 65535) throw new UsageError(`${flag}: port ${port} is out of range (0-65535)`);
-  const bare = !text.includes(':');
-  const host = m[1] ?? (m[2] === '' ? (bare ? '127.0.0.1' : '0.0.0.0') : m[2]!);
-  return { host, port };
+  return port;
 }
