@@ -15,10 +15,32 @@ const CLOCK_TICKS = 100;
  * @param {boolean} [withReapedChildren]
  */
 function cpuTicks(pid, withReapedChildren = false) {
+  return cpuFields(pid).slice(0, withReapedChildren ? 4 : 2).reduce((sum, v) => sum + v, 0);
+}
+
+/**
+ * utime, stime, cutime and cstime of a process, in clock ticks, read at once from /proc/PID/stat.
+ * @param {number | 'self'} pid
+ */
+function cpuFields(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   // After the `(command)` field, which may hold spaces; f[0] is field 3, utime..cstime are fields 14 to 17.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return f.slice(11, withReapedChildren ? 15 : 13).reduce((sum, v) => sum + Number(v), 0);
+  return f.slice(11, 15).map(Number);
+}
+
+/**
+ * CPU time of this process's children that have ended and been waited for (cutime and cstime), in
+ * ms (10 ms steps): read before and after a child runs, the difference is that child's whole CPU
+ * time, start-up included. Undefined without /proc.
+ */
+export function reapedChildrenCpuMs() {
+  try {
+    const [, , cutime = NaN, cstime = NaN] = cpuFields('self');
+    return ((cutime + cstime) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
