@@ -61,16 +61,31 @@ function addNodeMetrics(registry: Registry, nodes: readonly NodeRow[]): void {
   }
 }
 
-/** Everything a scrape serves from one poll; built once per poll, so a scrape costs one string copy. */
+/** Series set between two turns of the event loop while an exposition is built. */
+const SERIES_PER_TURN = 500;
+
+/**
+ * Everything a scrape serves from one poll; built once per poll, so a scrape costs one string copy.
+ * Ten thousand channels take tens of milliseconds to set: the build lets the event loop turn every
+ * few hundred series, so a scrape that arrives meanwhile is served the previous exposition at once.
+ */
 export async function exporterMetricsText(view: ExporterView): Promise<string> {
   const registry = new Registry();
+  let set = 0;
+  const breathe = async (): Promise<void> => {
+    if (++set % SERIES_PER_TURN === 0) await nextTurn();
+  };
   const subscribers = gauge(registry, M.channelSubscribers);
-  for (const row of view.channels) subscribers.set({ channel: labelValue(row.name), kind: row.kind }, row.subscribers);
+  for (const row of view.channels) {
+    subscribers.set({ channel: labelValue(row.name), kind: row.kind }, row.subscribers);
+    await breathe();
+  }
   if (view.messageTotals) {
     const messages = counter(registry, M.channelMessages);
     for (const row of view.channels) {
       const total = view.messageTotals.get(channelKey(row));
       if (total !== undefined) messages.inc({ channel: labelValue(row.name), kind: row.kind }, total);
+      await breathe();
     }
   }
   const known = gauge(registry, M.channels);
@@ -83,5 +98,15 @@ export async function exporterMetricsText(view: ExporterView): Promise<string> {
     if (c.omem !== undefined) obuf.set({ node: c.node, addr: labelValue(c.addr), name: labelValue(c.name) }, c.omem);
   }
   if (view.contract) addContractMetrics(registry, view.contract.verdicts, view.contract.patterns);
-  return registry.metrics();
+  // Written family by family, with a turn of the event loop between them (registry.metrics() writes all in one go).
+  const families: string[] = [];
+  for (const metric of registry.getMetricsAsArray()) {
+    families.push(await registry.getSingleMetricAsString(metric.name));
+    await nextTurn();
+  }
+  return `${families.join('\n\n')}\n`;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
