@@ -70,7 +70,9 @@ export const checkCommand = defineCommand({
     ]);
     const rates = contract !== undefined && needsRates(contract) !== undefined;
     // Keyspace channels are read too: one named outright is judged (selectTargets leaves them out of broad globs).
-    const monitor = await Monitor.open(target, { role: 'check', health: false, includeKeyspace: true, rates, declared: declaredChannels(contract) });
+    // Named channels get a row even with no subscriber, placed on their shard: a node down elsewhere then leaves them decided.
+    const named = [...args.channel.map((n) => ({ name: nameFromArgument(n), kind: 'channel' as const })), ...args.shardChannel.map((n) => ({ name: nameFromArgument(n), kind: 'shard' as const }))];
+    const monitor = await Monitor.open(target, { role: 'check', health: false, includeKeyspace: true, rates, declared: [...declaredChannels(contract), ...named] });
     const snapshot = await (async () => {
       // A rate is a difference: the first snapshot starts the sampler, the second one --sample later measures.
       if (rates) {
@@ -84,14 +86,15 @@ export const checkCommand = defineCommand({
     const declared = contract ? contractTargets(snapshot, contract) : undefined;
     const unmatchedStatus = UNMATCHED_STATUS[args.unmatchedPattern];
     const result = evaluateCheck({
-      targets: [...asked.targets, ...(declared?.targets ?? [])],
+      // The contract's first: a channel it names (or matches) keeps its own terms when -c or --pattern names it too.
+      targets: [...(declared?.targets ?? []), ...asked.targets],
       minSubscribers: args.minSubscribers,
       ...(args.warn !== undefined ? { warnBelow: args.warn } : {}),
       ...snapshotFacts(snapshot),
       unmatchedPatterns: [...asked.unmatched, ...(declared?.unmatched ?? [])],
       unmatchedStatus,
     });
-    const patterns = declared ? patternOutcomes(declared, result.verdicts, unmatchedStatus) : [];
+    const patterns = declared ? patternOutcomes(declared, result.verdicts, unmatchedStatus, snapshot) : [];
     io.stdout.write(format === 'prometheus' ? await checkMetricsText(result, patterns) : renderCheck(result, format, { color: format === 'text' && useColor(io, args.color) }));
     return EXIT_CODES[result.status];
   },

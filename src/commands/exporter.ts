@@ -3,7 +3,7 @@ import { defineCommand } from './command.js';
 import { complain, sleep, targetFor } from './io.js';
 import { bool, CONNECTION_FLAGS, custom, duration, integer, text } from '../options.js';
 import { parseListenAddress } from '../values.js';
-import { UsageError } from '../errors.js';
+import { ConnectionError, TimeoutError, UsageError } from '../errors.js';
 import { rethrowIfBug } from '../redis/errors.js';
 import { declaredChannels, loadContract } from './contract-file.js';
 
@@ -44,17 +44,34 @@ export const exporterCommand = defineCommand({
     ]);
     const rated = contract ? needsRates(contract) : undefined;
     if (rated && !args.rates) throw new UsageError(`contract ${contract?.file}:${rated.line} sets min_rate: measuring message rates needs --rates`);
-    const monitor = await Monitor.open(target, {
-      role: 'exporter',
-      includeKeyspace: args.includeKeyspace,
-      rates: args.rates,
-      reconnect: true,
-      // A poll waits for slow nodes no longer than one interval: the others are still reported on time.
-      waitMs: Math.min(target.timeoutMs, args.interval),
-      declared: declaredChannels(contract),
-    });
+    const open = () =>
+      Monitor.open(target, {
+        role: 'exporter',
+        includeKeyspace: args.includeKeyspace,
+        rates: args.rates,
+        reconnect: true,
+        // A poll waits for slow nodes no longer than one interval: the others are still reported on time.
+        waitMs: Math.min(target.timeoutMs, args.interval),
+        declared: declaredChannels(contract),
+      });
+    let monitor: Awaited<ReturnType<typeof open>> | undefined;
+    let problem: string | undefined;
     try {
-      const exporter = new Exporter(monitor, {
+      monitor = await open();
+    } catch (err) {
+      // Wrong credentials or flags end it now; a server not up yet is waited for (an exporter often starts first).
+      if (!(err instanceof ConnectionError || err instanceof TimeoutError)) throw err;
+      problem = (err as Error).message;
+      complain(io, `${problem}; trying again every ${args.interval / 1000} s (/healthz answers 503 until a poll succeeds)`);
+    }
+    const source = {
+      snapshot: async () => {
+        monitor ??= await open();
+        return monitor.snapshot();
+      },
+    };
+    try {
+      const exporter = new Exporter(source, {
         ...(contract ? { contract } : {}),
         maxChannels: args.maxChannels,
         topClients: args.topClients,
@@ -64,7 +81,6 @@ export const exporterCommand = defineCommand({
       const server = await serve(exporter, args.listen);
       const shown = server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host;
       io.stderr.write(`pubsub-mon exporter: serving http://${shown}:${server.address.port}/metrics, polling ${target.display} every ${args.interval / 1000} s\n`);
-      let problem: string | undefined;
       try {
         while (!signal.aborted) {
           const started = Date.now();
@@ -86,7 +102,7 @@ export const exporterCommand = defineCommand({
       }
       return 0;
     } finally {
-      monitor.close();
+      monitor?.close();
     }
   },
 });

@@ -41,6 +41,8 @@ export const watchCommand = defineCommand({
   async run(args, io, signal) {
     // Without the sampler there is no rate to sort by: say so rather than sort by nothing.
     if (args.sort === 'rate' && !args.rates) throw new UsageError('--sort rate needs --rates (rates are only measured with it)');
+    // The server-side glob would hide declared channels it does not match, and judge patterns on part of the channels.
+    if (args.contract !== undefined && args.pattern !== undefined) throw new UsageError('--contract judges every channel it declares, so it cannot be combined with --pattern: filter the view with / instead');
     if (args.groupBy !== undefined && args.view !== 'clients') throw new UsageError('--group-by applies to the clients view: add --view clients');
     const contract = args.contract !== undefined ? await loadContract(args.contract) : undefined;
     const target = targetFor(args, io);

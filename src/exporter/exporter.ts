@@ -80,11 +80,14 @@ export class Exporter {
     const endTimer = this.pollDuration.startTimer();
     try {
       const snapshot = await this.source.snapshot();
-      this.text = await exporterMetricsText(this.view(snapshot));
+      for (const n of snapshot.nodes) if (!n.up && !n.replaced) this.pollErrors.inc({ node: n.address });
+      const anyUp = snapshot.nodes.some((n) => n.up);
+      // With no node read, every node is up 0 and every count unknown: served, but not a successful poll.
+      this.text = await exporterMetricsText(this.view(anyUp ? snapshot : { ...snapshot, channels: [], clients: [] }));
+      if (!anyUp) throw new Error('no node answered');
       this.snapshotAt = this.clock();
       this.lastSuccess.set(this.snapshotAt / 1000);
       this.lastProblem = undefined;
-      for (const n of snapshot.nodes) if (!n.up && !n.replaced) this.pollErrors.inc({ node: n.address });
     } catch (err) {
       // The last good exposition keeps being served; its age says how old it is.
       this.pollErrors.inc({ node: '' });
@@ -102,7 +105,7 @@ export class Exporter {
     if (contract) {
       const targets = contractTargets(s, contract);
       const result = evaluateCheck({ targets: targets.targets, minSubscribers: 1, ...snapshotFacts(s), unmatchedPatterns: targets.unmatched });
-      judged = { verdicts: result.verdicts, patterns: patternOutcomes(targets, result.verdicts) };
+      judged = { verdicts: result.verdicts, patterns: patternOutcomes(targets, result.verdicts, 'CRITICAL', s) };
       for (const t of targets.targets) mustKeep.add(channelKey(t));
     }
     const { kept, omitted } = boundChannels(s.channels, this.opts.maxChannels, (r) => mustKeep.has(channelKey(r)));

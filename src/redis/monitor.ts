@@ -354,7 +354,12 @@ export class Monitor {
         if (reading.clientsError) warnings.push(`${node.address}: CLIENT LIST refused (${reading.clientsError}): pub/sub clients and output buffers unknown, patterns taken from NUMPAT, and other pubsub-mon processes' shard subscriptions counted`);
         if (s.limitsError) warnings.push(`${node.address}: output-buffer limit unknown (${s.limitsError})`);
       }
-      return buildNodeRow(node, topology.mode, reading, errors.get(node.id), own, counters);
+      const row = buildNodeRow(node, topology.mode, reading, errors.get(node.id), own, counters);
+      if (topology.mode === 'cluster') {
+        const primary = node.role === 'primary' ? node : topology.nodes.find((n) => n.id === node.shardId || n.id === node.primaryId);
+        if (primary) row.shard = primary.address;
+      }
+      return row;
     });
 
     for (const node of topology.nodes) {

@@ -83,10 +83,9 @@ function cutBytes(text: string, max: number): string {
  * then name), as many as fit, saying how many were left out.
  */
 function renderNagios(result: CheckResult): string {
-  // Thresholds use the range syntax `N:`, which alerts when the value falls below N.
-  const warn = result.warnBelow !== undefined ? `${result.warnBelow}:` : '';
-  const crit = `${result.minSubscribers}:`;
-  const perfdata = (v: ChannelVerdict) => `${nagiosLabel(v)}=${v.subscribers};${warn};${crit};0;`;
+  // Thresholds use the range syntax `N:`, which alerts when the value falls below N; each channel's
+  // own (a contract's may differ per channel).
+  const perfdata = (v: ChannelVerdict) => `${nagiosLabel(v)}=${v.subscribers};${v.thresholds.warn !== undefined ? `${v.thresholds.warn}:` : ''};${v.thresholds.min}:;0;`;
   const channels = result.verdicts.map(perfdata);
   // `U` is the perfdata value for "could not be determined".
   const patterns = `pattern_subscriptions=${result.patternsUnknown ? 'U' : String(result.patternSubscriptions)};;;0;`;

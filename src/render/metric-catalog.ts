@@ -88,7 +88,7 @@ export const EXPORTER_METRICS = {
   ),
   pollDuration: spec('pubsub_mon_exporter_poll_duration_seconds', 'histogram', 'Time one poll of every node took.', [] as const),
   pollErrors: spec('pubsub_mon_exporter_poll_errors_total', 'counter', 'Polls in which a node could not be read (node="" when the whole poll failed).', ['node'] as const),
-  lastSuccess: spec('pubsub_mon_exporter_last_success_timestamp_seconds', 'gauge', 'When the last successful poll finished (seconds since the epoch).', [] as const),
+  lastSuccess: spec('pubsub_mon_exporter_last_success_timestamp_seconds', 'gauge', 'When the last successful poll finished (seconds since the epoch; 0 before the first).', [] as const),
   snapshotAge: spec(
     'pubsub_mon_exporter_snapshot_age_seconds',
     'gauge',

@@ -20,6 +20,11 @@ export interface CheckTarget {
   thresholds?: Thresholds;
   /** Messages per second over the sampling window; undefined when not measured. */
   rate?: number;
+  /**
+   * Some node that may hold its subscribers could not be read (any node for a classic channel, a
+   * node of the owning shard for a shard channel). Absent: decided by `unreachableNodes` alone.
+   */
+  incomplete?: boolean;
 }
 
 export interface Thresholds {
@@ -115,11 +120,12 @@ function subscriberJudgement(t: CheckTarget, th: Thresholds, input: CheckInput):
   const min = th.min;
   const below = `below ${plural(min, 'subscriber')}`;
   const unreachable = input.unreachableNodes ?? [];
+  const incomplete = t.incomplete ?? unreachable.length > 0;
   // A count short of a threshold may be the down node's subscribers missing: that cannot be decided.
-  if (unreachable.length > 0 && (t.subscribers < min || (th.warn !== undefined && t.subscribers < th.warn))) {
+  if (incomplete && (t.subscribers < min || (th.warn !== undefined && t.subscribers < th.warn))) {
     return {
       status: 'UNKNOWN',
-      reason: `only ${plural(t.subscribers, 'subscriber')} counted; ${plural(unreachable.length, 'node')} could not be read, whose subscribers are not counted`,
+      reason: `only ${plural(t.subscribers, 'subscriber')} counted; ${t.kind === 'shard' && t.incomplete !== undefined ? 'a node of its shard' : plural(unreachable.length, 'node')} could not be read, whose subscribers are not counted`,
     };
   }
   if (t.subscribers < min) {
@@ -248,7 +254,8 @@ export function evaluateCheck(input: CheckInput): CheckResult {
   const notes: string[] = [];
 
   for (const pattern of input.unmatchedPatterns) {
-    statuses.push(input.unmatchedStatus ?? 'CRITICAL');
+    // The channels it would match may have all their subscribers on the node that could not be read.
+    statuses.push((input.unreachableNodes ?? []).length > 0 ? 'UNKNOWN' : (input.unmatchedStatus ?? 'CRITICAL'));
     notes.push(`pattern '${pattern}' matched no channel with subscribers`);
   }
   if (verdicts.length === 0 && input.unmatchedPatterns.length === 0) {
@@ -283,6 +290,17 @@ export function evaluateCheck(input: CheckInput): CheckResult {
   };
 }
 
+/**
+ * Whether a node that may hold the channel's subscribers could not be read: any node for a classic
+ * channel (PUBLISH reaches them all); on a cluster, for a shard channel whose owner is known, only
+ * the nodes of that shard, so an outage elsewhere cannot hide a shard channel nobody subscribes to.
+ */
+export function countIncomplete(s: Snapshot, kind: 'channel' | 'shard', shard: string | undefined): boolean {
+  const down = s.nodes.filter((n) => !n.up && !n.replaced);
+  if (kind === 'shard' && s.mode === 'cluster' && shard !== undefined) return down.some((n) => n.shard === undefined || n.shard === shard);
+  return down.length > 0;
+}
+
 /** What a snapshot tells every check beyond the channel counts: patterns that may deliver, and nodes that could not be read. */
 export function snapshotFacts(s: Snapshot): Pick<CheckInput, 'patternSubscriptions' | 'patternsUnknown' | 'patternsEstimated' | 'unreachableNodes' | 'replacedNodes'> {
   const down = s.nodes.filter((n) => !n.up && !n.replaced);
@@ -302,9 +320,14 @@ export function snapshotFacts(s: Snapshot): Pick<CheckInput, 'patternSubscriptio
  */
 export function selectTargets(s: Snapshot, channels: string[], shardChannels: string[], patterns: string[]): { targets: CheckTarget[]; unmatched: string[] } {
   const targets: CheckTarget[] = [];
-  const find = (name: string, kind: 'channel' | 'shard') => s.channels.find((r) => r.name === name && r.kind === kind)?.subscribers ?? 0;
-  for (const name of channels) targets.push({ name, kind: 'channel', subscribers: find(name, 'channel') });
-  for (const name of shardChannels) targets.push({ name, kind: 'shard', subscribers: find(name, 'shard') });
+  const rows = new Map(s.channels.map((r) => [`${r.kind}\u0000${r.name}`, r]));
+  const named = (name: string, kind: 'channel' | 'shard'): CheckTarget => {
+    const row = rows.get(`${kind}\u0000${name}`);
+    return { name, kind, subscribers: row?.subscribers ?? 0, incomplete: countIncomplete(s, kind, row?.shard) };
+  };
+  for (const name of channels) targets.push(named(name, 'channel'));
+  for (const name of shardChannels) targets.push(named(name, 'shard'));
+  const taken = new Set(targets.map((t) => `${t.kind}\u0000${t.name}`));
   const unmatched: string[] = [];
   for (const glob of patterns) {
     const keyspace = glob.startsWith('__key');
@@ -313,7 +336,10 @@ export function selectTargets(s: Snapshot, channels: string[], shardChannels: st
     const hits = s.channels.filter((r) => globMatch(bytes, byteString(r.name)) && (keyspace || !isKeyspaceChannel(r.name)));
     if (hits.length === 0) unmatched.push(glob);
     for (const r of hits) {
-      if (!targets.some((t) => t.name === r.name && t.kind === r.kind)) targets.push({ name: r.name, kind: r.kind, subscribers: r.subscribers, matchedBy: glob });
+      const key = `${r.kind}\u0000${r.name}`;
+      if (taken.has(key)) continue;
+      taken.add(key);
+      targets.push({ name: r.name, kind: r.kind, subscribers: r.subscribers, matchedBy: glob, incomplete: countIncomplete(s, r.kind, r.shard) });
     }
   }
   return { targets, unmatched };

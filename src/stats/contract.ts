@@ -1,9 +1,9 @@
 // The channel contract: a YAML file declaring the channels a system depends on and the subscribers (and traffic) each needs.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
 import { byteString, globFromArgument, nameFromArgument } from './channel-name.js';
 import { globMatch } from './glob.js';
 import { isKeyspaceChannel, type ChannelRow, type Snapshot } from './snapshot.js';
-import { evaluateCheck, snapshotFacts, worstStatus, type ChannelVerdict, type CheckStatus, type CheckTarget, type Thresholds } from './check.js';
+import { countIncomplete, evaluateCheck, snapshotFacts, worstStatus, type ChannelVerdict, type CheckStatus, type CheckTarget, type Thresholds } from './check.js';
 
 export interface ContractEntry {
   /** A channel name (bytes kept as in channel-name.ts), when the entry names one channel. */
@@ -46,14 +46,19 @@ class Problem extends Error {
   }
 }
 
+/** A value quoted in a problem, raw: the line is escaped once, where it is printed. */
 function shown(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? `"${value}"` : String(value);
 }
 
 /** A name or pattern: a string, or a plain scalar's source text (so `name: 0123` is the channel "0123", not 123). */
-function textOf(node: YamlNode | undefined, key: string): string {
+function textOf(node: YamlNode | undefined, key: string, source: string): string {
   if (node === undefined || (isScalar(node) && (node.value === null || node.value === undefined))) throw new Problem(node, `${key} must be a channel name, got nothing`);
   if (!isScalar(node)) throw new Problem(node, `${key} must be a channel name, got a list or map`);
+  // In double quotes YAML reads \xff as the character U+00FF, not the byte: a different channel, silently.
+  if (node.type === 'QUOTE_DOUBLE' && node.range && source.slice(node.range[0], node.range[1]).includes('\\')) {
+    throw new Problem(node, `${key} in double quotes has a backslash, which YAML reads itself: write it in single quotes ('f\\xffo'), as pubsub-mon shows names`);
+  }
   const text = typeof node.value === 'string' ? node.value : ((node as Scalar & { source?: string }).source ?? String(node.value));
   if (text === '') throw new Problem(node, `${key} is empty`);
   return text;
@@ -71,7 +76,7 @@ function rate(node: YamlNode | undefined, key: string): number {
   return v;
 }
 
-function entryOf(item: YamlNode, lines: LineCounter): ContractEntry {
+function entryOf(item: YamlNode, lines: LineCounter, source: string): ContractEntry {
   if (!isMap(item)) throw new Problem(item, 'each entry of channels must be a map with name or pattern');
   const get = (key: string): YamlNode | undefined => item.get(key, true) as YamlNode | undefined;
   for (const pair of item.items) {
@@ -86,7 +91,7 @@ function entryOf(item: YamlNode, lines: LineCounter): ContractEntry {
   const kindNode = get('kind');
   const kind = kindNode === undefined ? 'channel' : isScalar(kindNode) ? kindNode.value : undefined;
   if (kind !== 'channel' && kind !== 'shard') throw new Problem(kindNode, `kind must be channel or shard, got ${isScalar(kindNode) ? shown(kindNode.value) : 'a list or map'}`);
-  const written = hasName ? textOf(get('name'), 'name') : textOf(get('pattern'), 'pattern');
+  const written = hasName ? textOf(get('name'), 'name', source) : textOf(get('pattern'), 'pattern', source);
   const minSubscribers = item.has('min_subscribers') ? wholeNumber(get('min_subscribers'), 'min_subscribers') : DEFAULT_CONTRACT_MIN_SUBSCRIBERS;
   const entry: ContractEntry = {
     ...(hasName ? { name: nameFromArgument(written) } : { pattern: globFromArgument(written) }),
@@ -120,7 +125,10 @@ function lineOf(node: YamlNode | undefined, lines: LineCounter): number {
  */
 export function parseContract(text: string, file: string): ContractParse {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (!Array.isArray(docs)) return { ok: false, problem: `${file}:1: not valid YAML` };
+  if (docs.length > 1) return { ok: false, problem: `${file}:${lineOf(docs[1]?.contents ?? undefined, lines)}: a contract is one YAML document, this file has ${docs.length}` };
+  const doc = docs[0] ?? parseDocument('');
   const syntax = doc.errors[0];
   if (syntax) {
     const line = lines.linePos(syntax.pos[0]).line;
@@ -141,7 +149,7 @@ export function parseContract(text: string, file: string): ContractParse {
     const entries: ContractEntry[] = [];
     const first = new Map<string, number>();
     for (const item of list.items) {
-      const entry = entryOf(item as YamlNode, lines);
+      const entry = entryOf(item as YamlNode, lines, text);
       const key = `${entry.kind}\u0000${entry.name !== undefined ? `n${entry.name}` : `p${entry.pattern ?? ''}`}`;
       const earlier = first.get(key);
       if (earlier !== undefined) throw new Problem(item as YamlNode, `${entry.name !== undefined ? 'name' : 'pattern'} ${shown(entry.written)} (${entry.kind}) is declared twice (first on line ${earlier})`);
@@ -192,7 +200,14 @@ export function contractTargets(s: Snapshot, contract: Contract): ContractTarget
     if (e.name === undefined) continue;
     const row = rows.get(key(e.name, e.kind));
     taken.add(key(e.name, e.kind));
-    targets.push({ name: e.name, kind: e.kind, subscribers: row?.subscribers ?? 0, thresholds: thresholdsOf(e), ...(row?.rate !== undefined ? { rate: row.rate } : {}) });
+    targets.push({
+      name: e.name,
+      kind: e.kind,
+      subscribers: row?.subscribers ?? 0,
+      thresholds: thresholdsOf(e),
+      incomplete: countIncomplete(s, e.kind, row?.shard),
+      ...(row?.rate !== undefined ? { rate: row.rate } : {}),
+    });
   }
   const unmatched: string[] = [];
   const matches = new Map<ContractEntry, number>();
@@ -208,7 +223,15 @@ export function contractTargets(s: Snapshot, contract: Contract): ContractTarget
       const k = key(row.name, row.kind);
       if (taken.has(k)) continue;
       taken.add(k);
-      targets.push({ name: row.name, kind: row.kind, subscribers: row.subscribers, matchedBy: e.written, thresholds: thresholdsOf(e), ...(row.rate !== undefined ? { rate: row.rate } : {}) });
+      targets.push({
+        name: row.name,
+        kind: row.kind,
+        subscribers: row.subscribers,
+        matchedBy: e.written,
+        thresholds: thresholdsOf(e),
+        incomplete: countIncomplete(s, row.kind, row.shard),
+        ...(row.rate !== undefined ? { rate: row.rate } : {}),
+      });
     }
     matches.set(e, n);
     if (n === 0 && e.minSubscribers > 0) unmatched.push(e.written);
@@ -229,12 +252,14 @@ export interface PatternOutcome {
  * Each pattern entry's outcome: a pattern that matches nothing gets `unmatchedStatus` when it asks
  * for subscribers (OK when its minimum is 0); otherwise the worst verdict among the channels it judged.
  */
-export function patternOutcomes(targets: ContractTargets, verdicts: readonly ChannelVerdict[], unmatchedStatus: CheckStatus = 'CRITICAL'): PatternOutcome[] {
+export function patternOutcomes(targets: ContractTargets, verdicts: readonly ChannelVerdict[], unmatchedStatus: CheckStatus, s: Snapshot): PatternOutcome[] {
+  // With a node unread, the channels it would match may all be there: that cannot be decided.
+  const unread = s.nodes.some((n) => !n.up && !n.replaced);
   const out: PatternOutcome[] = [];
   for (const [entry, matches] of targets.matches) {
     const pattern = entry.written;
     const mine = verdicts.filter((v) => v.matchedBy === pattern && v.kind === entry.kind).map((v) => v.status);
-    const status = matches === 0 ? (entry.minSubscribers > 0 ? unmatchedStatus : 'OK') : worstStatus(mine);
+    const status = matches === 0 ? (entry.minSubscribers === 0 ? 'OK' : unread ? 'UNKNOWN' : unmatchedStatus) : worstStatus(mine);
     out.push({ pattern, kind: entry.kind, matches, status });
   }
   return out;

@@ -54,6 +54,8 @@ export interface NodeRow {
   error?: string;
   /** The cluster marked it failed and a replica took over its slots: it is named, not counted, and makes nothing unknown. */
   replaced?: boolean;
+  /** Cluster only: the address of the primary of the node's shard (its own for a primary), what shard channels' `shard` names. */
+  shard?: string;
   version?: string;
   clients?: number;
   /** Pub/sub clients, minus pubsub-mon's own connections. */

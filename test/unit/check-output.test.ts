@@ -101,6 +101,23 @@ describe('nagios', () => {
   });
 });
 
+describe('nagios with per-channel thresholds', () => {
+  it('gives each channel the thresholds it was judged by (a contract\'s), not the command line\'s', () => {
+    const r = evaluateCheck({
+      targets: [
+        { name: 'orders', kind: 'channel', subscribers: 3, thresholds: { min: 2, warn: 4 } },
+        { name: 'optional', kind: 'channel', subscribers: 0, thresholds: { min: 0 } },
+      ],
+      minSubscribers: 1,
+      patternSubscriptions: 0,
+      unmatchedPatterns: [],
+    });
+    const out = renderCheck(r, 'nagios', plain);
+    expect(out).toContain("'orders'=3;4:;2:;0;");
+    expect(out).toContain("'optional'=0;;0:;0;");
+  });
+});
+
 describe('prometheus', () => {
   it('exposes every metric with HELP and TYPE lines', async () => {
     const out = await checkMetricsText(result({ patternSubscriptions: 4 }));

@@ -1,6 +1,7 @@
 // Unit tests for the `check` evaluation: per-channel verdicts, overall status and summary line.
 import { describe, it, expect } from 'vitest';
-import { EXIT_CODES, evaluateCheck, worstStatus, type CheckInput } from '../../src/stats/check.js';
+import { countIncomplete, EXIT_CODES, evaluateCheck, selectTargets, snapshotFacts, worstStatus, type CheckInput } from '../../src/stats/check.js';
+import type { NodeRow, Snapshot } from '../../src/stats/snapshot.js';
 
 function input(over: Partial<CheckInput> = {}): CheckInput {
   return {
@@ -151,5 +152,37 @@ describe('evaluateCheck', () => {
   it('carries matchedBy through to the verdict', () => {
     const r = evaluateCheck(input({ targets: [{ name: 'o.1', kind: 'channel', subscribers: 1, matchedBy: 'o.*' }] }));
     expect(r.verdicts[0]?.matchedBy).toBe('o.*');
+  });
+});
+
+describe('a node that cannot be read', () => {
+  const node = (address: string, up: boolean, shard: string): NodeRow => ({ address, role: address === shard ? 'primary' : 'replica', up, shard });
+  const cluster = (down: string): Snapshot => ({
+    time: 0,
+    mode: 'cluster',
+    channels: [{ name: '{a}', kind: 'shard', subscribers: 0, shard: 'p1' }],
+    nodes: [node('p1', true, 'p1'), node('r1', true, 'p1'), node('p2', true, 'p2'), node('r2', down !== 'r2', 'p2')],
+    patternsPresent: false,
+    warnings: [],
+    clients: [],
+    clientsUnknown: [],
+    flapping: 0,
+  });
+
+  it('makes a shard channel undecided only when the node belongs to its shard', () => {
+    expect(countIncomplete(cluster('r2'), 'shard', 'p1')).toBe(false);
+    expect(countIncomplete(cluster('r2'), 'shard', 'p2')).toBe(true);
+    expect(countIncomplete(cluster('r2'), 'channel', undefined)).toBe(true);
+    expect(countIncomplete(cluster('none'), 'channel', undefined)).toBe(false);
+    const s = cluster('r2');
+    const { targets } = selectTargets(s, [], ['{a}'], []);
+    const r = evaluateCheck({ targets, minSubscribers: 1, ...snapshotFacts(s), unmatchedPatterns: [] });
+    // Another shard's replica is down: {a} has no subscriber on its own shard, which was read in full.
+    expect(r.verdicts[0]?.status).toBe('CRITICAL');
+  });
+
+  it('makes a pattern that matched nothing UNKNOWN, since its channels may all be on that node', () => {
+    const r = evaluateCheck({ targets: [], minSubscribers: 1, patternSubscriptions: 0, unmatchedPatterns: ['jobs:*'], unreachableNodes: ['r2 (down)'] });
+    expect(r.status).toBe('UNKNOWN');
   });
 });

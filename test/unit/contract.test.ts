@@ -74,7 +74,10 @@ describe('parseContract', () => {
     ['channels:\n  - name: a\n    min_subscribers: 1.5\n', 'c.yaml:3: min_subscribers must be a whole number, 0 or more, got 1.5'],
     ['channels:\n  - name: a\n    min_subscribers: 3\n    warn_subscribers: 2\n', 'c.yaml:4: warn_subscribers (2) must be at least min_subscribers (3)'],
     ['channels:\n  - name: a\n    min_rate: fast\n', 'c.yaml:3: min_rate must be a number of messages per second, 0 or more, got "fast"'],
-    ['channels:\n  - name: a\n    min_rate: .nan\n', 'c.yaml:3: min_rate must be a number of messages per second, 0 or more, got null'],
+    ['channels:\n  - name: a\n    min_rate: .nan\n', 'c.yaml:3: min_rate must be a number of messages per second, 0 or more, got NaN'],
+    ['channels:\n  - name: a\n    min_rate: .inf\n', 'c.yaml:3: min_rate must be a number of messages per second, 0 or more, got Infinity'],
+    ['channels:\n  - name: "f\\xffo"\n', 'c.yaml:2: name in double quotes has a backslash, which YAML reads itself'],
+    ['channels:\n  - name: a\n---\nchannels:\n  - name: b\n', 'c.yaml:4: a contract is one YAML document, this file has 2'],
     ['channels:\n  - name:\n', 'c.yaml:2: name must be a channel name, got nothing'],
     ['channels:\n  - name: ""\n', 'c.yaml:2: name is empty'],
     ['channels:\n  - name: [a, b]\n', 'c.yaml:2: name must be a channel name, got a list or map'],
@@ -97,6 +100,10 @@ describe('parseContract', () => {
     expect(p).toMatch(/^c\.yaml:\d: not valid YAML: /);
     expect(p).not.toContain('\n');
     expect(problem('channels:\n  - name: a\n    name: b\n')).toMatch(/^c\.yaml:3: not valid YAML: .*unique/i);
+  });
+
+  it('quotes what it refuses raw, for the one escaping done where the line is printed', () => {
+    expect(problem('channels:\n  - name: a\n    \u001b[31mevil: 1\n')).toContain('unknown key "\u001b[31mevil"');
   });
 
   it('a same name of the other kind is a different channel', () => {

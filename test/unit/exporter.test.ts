@@ -177,6 +177,22 @@ describe('Exporter', () => {
   });
 });
 
+describe('Exporter when no node answers', () => {
+  it('serves every node as up 0 and no count, and does not call it a success', async () => {
+    const down = (address: string): NodeRow => ({ address, role: 'primary', up: false, error: 'refused' });
+    const source = { snapshot: async () => snapshot([row('orders', 0)], [down('10.0.0.1:7000'), down('10.0.0.2:7000')]) };
+    const exporter = new Exporter(source, { maxChannels: 10, topClients: 5, intervalMs: 1000, rates: false });
+    await expect(exporter.poll()).rejects.toThrow('no node answered');
+    const lines = sampleLines(await exporter.scrape());
+    expect(lines).toContain('pubsub_mon_node_up{node="10.0.0.1:7000",role="primary"} 0');
+    expect(lines.some((l) => l.startsWith('pubsub_mon_channel_subscribers'))).toBe(false);
+    expect(lines.some((l) => l.startsWith('pubsub_mon_exporter_last_success_timestamp_seconds'))).toBe(true);
+    expect(lines).toContain('pubsub_mon_exporter_last_success_timestamp_seconds 0');
+    expect(lines).toContain('pubsub_mon_exporter_poll_errors_total{node=""} 1');
+    expect(exporter.health()).toEqual({ healthy: false, message: 'no successful poll yet (no node answered)' });
+  });
+});
+
 describe('applyContract (watch)', () => {
   it('marks covered rows, sorts breaches first whatever the sort, and sums them up in one warning', () => {
     const parsed = parseContract('channels:\n  - name: orders\n    min_subscribers: 2\n', 'c.yaml');
