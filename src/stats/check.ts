@@ -240,7 +240,7 @@ function contractSummaryParts(
 ): string[] {
   const parts = [
     group((v) => v.status === 'CRITICAL', 'failing their contract'),
-    group((v) => v.status === 'UNKNOWN', 'undecided (see notes)'),
+    group((v) => v.status === 'UNKNOWN', 'undecided'),
     group((v) => v.status === 'WARNING', 'in warning'),
   ].filter((p): p is string => p !== undefined);
   for (const pattern of input.unmatchedPatterns) parts.push(`pattern '${pattern}' matched no channel`);
