@@ -71,7 +71,10 @@ export const checkCommand = defineCommand({
     const rates = contract !== undefined && needsRates(contract) !== undefined;
     // Keyspace channels are read too: one named outright is judged (selectTargets leaves them out of broad globs).
     // Named channels get a row even with no subscriber, placed on their shard: a node down elsewhere then leaves them decided.
-    const named = [...args.channel.map((n) => ({ name: nameFromArgument(n), kind: 'channel' as const })), ...args.shardChannel.map((n) => ({ name: nameFromArgument(n), kind: 'shard' as const }))];
+    // A name may be given by its bytes (`\xff`), in the escapes pubsub-mon shows names with.
+    const channels = args.channel.map(nameFromArgument);
+    const shardChannels = args.shardChannel.map(nameFromArgument);
+    const named = [...channels.map((name) => ({ name, kind: 'channel' as const })), ...shardChannels.map((name) => ({ name, kind: 'shard' as const }))];
     const monitor = await Monitor.open(target, { role: 'check', health: false, includeKeyspace: true, rates, declared: [...declaredChannels(contract), ...named] });
     const snapshot = await (async () => {
       // A rate is a difference: the first snapshot starts the sampler, the second one --sample later measures.
@@ -81,8 +84,7 @@ export const checkCommand = defineCommand({
       }
       return monitor.snapshot();
     })().finally(() => monitor.close());
-    // A name may be given by its bytes (`\xff`), in the escapes pubsub-mon shows names with.
-    const asked = selectTargets(snapshot, args.channel.map(nameFromArgument), args.shardChannel.map(nameFromArgument), args.pattern);
+    const asked = selectTargets(snapshot, channels, shardChannels, args.pattern);
     const declared = contract ? contractTargets(snapshot, contract) : undefined;
     const unmatchedStatus = UNMATCHED_STATUS[args.unmatchedPattern];
     const result = evaluateCheck({

@@ -1,6 +1,6 @@
 // The exporter's view of one snapshot as Prometheus exposition text: channels, nodes, top subscribers and the contract.
 import { Registry } from 'prom-client';
-import type { ChannelRow, NodeRow } from '../stats/snapshot.js';
+import { channelKey, type ChannelRow, type NodeRow } from '../stats/snapshot.js';
 import type { SubscriberClient } from '../stats/subscriber-clients.js';
 import type { ChannelVerdict } from '../stats/check.js';
 import type { PatternOutcome } from '../stats/contract.js';
@@ -18,11 +18,6 @@ export interface ExporterView {
   nodes: readonly NodeRow[];
   topClients: readonly SubscriberClient[];
   contract?: { verdicts: readonly ChannelVerdict[]; patterns: readonly PatternOutcome[] };
-}
-
-/** The key of a channel in maps that hold both kinds (a classic and a shard channel may share a name). */
-export function channelKey(row: Pick<ChannelRow, 'name' | 'kind'>): string {
-  return `${row.kind}\u0000${row.name}`;
 }
 
 /** Redis writes 0 for "no limit"; +Inf says that to a comparison (`obuf > 0.5 * limit` never fires). */

@@ -1,5 +1,5 @@
 // Orders, filters and steadies channel rows for display: the busiest first, a fixed order among equals.
-import type { ChannelRow } from './snapshot.js';
+import { channelKey, type ChannelRow } from './snapshot.js';
 import { globMatch } from './glob.js';
 import { byteString } from './channel-name.js';
 
@@ -58,11 +58,11 @@ export class StickyChannels {
 
   /** The rows of this refresh plus the recently seen ones it lacks. */
   apply(rows: readonly ChannelRow[], now: number, ratesMeasured: boolean): ChannelRow[] {
-    const key = (r: ChannelRow) => `${r.kind}\0${r.name}`;
     const present = new Set<string>();
     for (const row of rows) {
-      present.add(key(row));
-      this.seen.set(key(row), { row, at: now });
+      const key = channelKey(row);
+      present.add(key);
+      this.seen.set(key, { row, at: now });
     }
     const out = [...rows];
     for (const [k, { row, at }] of this.seen) {

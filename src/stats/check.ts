@@ -2,7 +2,7 @@
 import { plural } from './plural.js';
 import { globMatch } from './glob.js';
 import { byteString } from './channel-name.js';
-import { isKeyspaceChannel, type Snapshot } from './snapshot.js';
+import { channelKey, isKeyspaceChannel, type Snapshot } from './snapshot.js';
 
 export type CheckStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN';
 
@@ -186,7 +186,7 @@ function verdictFor(t: CheckTarget, input: CheckInput): ChannelVerdict {
 function uniqueTargets(targets: CheckTarget[]): CheckTarget[] {
   const seen = new Set<string>();
   return targets.filter((t) => {
-    const key = `${t.kind}\u0000${t.name}`;
+    const key = channelKey(t);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -320,14 +320,14 @@ export function snapshotFacts(s: Snapshot): Pick<CheckInput, 'patternSubscriptio
  */
 export function selectTargets(s: Snapshot, channels: string[], shardChannels: string[], patterns: string[]): { targets: CheckTarget[]; unmatched: string[] } {
   const targets: CheckTarget[] = [];
-  const rows = new Map(s.channels.map((r) => [`${r.kind}\u0000${r.name}`, r]));
+  const rows = new Map(s.channels.map((r) => [channelKey(r), r]));
   const named = (name: string, kind: 'channel' | 'shard'): CheckTarget => {
-    const row = rows.get(`${kind}\u0000${name}`);
+    const row = rows.get(channelKey({ name, kind }));
     return { name, kind, subscribers: row?.subscribers ?? 0, incomplete: countIncomplete(s, kind, row?.shard) };
   };
   for (const name of channels) targets.push(named(name, 'channel'));
   for (const name of shardChannels) targets.push(named(name, 'shard'));
-  const taken = new Set(targets.map((t) => `${t.kind}\u0000${t.name}`));
+  const taken = new Set(targets.map(channelKey));
   const unmatched: string[] = [];
   for (const glob of patterns) {
     const keyspace = glob.startsWith('__key');
@@ -336,7 +336,7 @@ export function selectTargets(s: Snapshot, channels: string[], shardChannels: st
     const hits = s.channels.filter((r) => globMatch(bytes, byteString(r.name)) && (keyspace || !isKeyspaceChannel(r.name)));
     if (hits.length === 0) unmatched.push(glob);
     for (const r of hits) {
-      const key = `${r.kind}\u0000${r.name}`;
+      const key = channelKey(r);
       if (taken.has(key)) continue;
       taken.add(key);
       targets.push({ name: r.name, kind: r.kind, subscribers: r.subscribers, matchedBy: glob, incomplete: countIncomplete(s, r.kind, r.shard) });

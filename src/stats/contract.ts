@@ -2,7 +2,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, type Node as YamlNode, type Scalar } from 'yaml';
 import { byteString, globFromArgument, nameFromArgument } from './channel-name.js';
 import { globMatch } from './glob.js';
-import { isKeyspaceChannel, type ChannelRow, type Snapshot } from './snapshot.js';
+import { channelKey, isKeyspaceChannel, type ChannelRow, type Snapshot } from './snapshot.js';
 import { countIncomplete, evaluateCheck, snapshotFacts, worstStatus, type ChannelVerdict, type CheckStatus, type CheckTarget, type Thresholds } from './check.js';
 
 export interface ContractEntry {
@@ -192,14 +192,14 @@ function thresholdsOf(e: ContractEntry): Thresholds {
  */
 export function contractTargets(s: Snapshot, contract: Contract): ContractTargets {
   const rows = new Map<string, ChannelRow>();
-  const key = (name: string, kind: string) => `${kind}\u0000${name}`;
-  for (const r of s.channels) rows.set(key(r.name, r.kind), r);
+  for (const r of s.channels) rows.set(channelKey(r), r);
   const targets: CheckTarget[] = [];
   const taken = new Set<string>();
   for (const e of contract.entries) {
     if (e.name === undefined) continue;
-    const row = rows.get(key(e.name, e.kind));
-    taken.add(key(e.name, e.kind));
+    const key = channelKey({ name: e.name, kind: e.kind });
+    const row = rows.get(key);
+    taken.add(key);
     targets.push({
       name: e.name,
       kind: e.kind,
@@ -220,7 +220,7 @@ export function contractTargets(s: Snapshot, contract: Contract): ContractTarget
     for (const row of s.channels) {
       if (row.kind !== e.kind || (!keyspace && isKeyspaceChannel(row.name)) || !globMatch(glob, byteString(row.name))) continue;
       n++;
-      const k = key(row.name, row.kind);
+      const k = channelKey(row);
       if (taken.has(k)) continue;
       taken.add(k);
       targets.push({
@@ -272,9 +272,9 @@ export function patternOutcomes(targets: ContractTargets, verdicts: readonly Cha
 export function applyContract(s: Snapshot, contract: Contract): Snapshot {
   const targets = contractTargets(s, contract);
   const result = evaluateCheck({ targets: targets.targets, minSubscribers: DEFAULT_CONTRACT_MIN_SUBSCRIBERS, ...snapshotFacts(s), unmatchedPatterns: targets.unmatched });
-  const verdicts = new Map(result.verdicts.map((v) => [`${v.kind}\u0000${v.name}`, v]));
+  const verdicts = new Map(result.verdicts.map((v) => [channelKey(v), v]));
   const channels = s.channels.map((row) => {
-    const v = verdicts.get(`${row.kind}\u0000${row.name}`);
+    const v = verdicts.get(channelKey(row));
     return v ? { ...row, contract: { status: v.status, reason: v.reason } } : row;
   });
   const warnings = result.status === 'OK' ? s.warnings : [`contract ${result.summary}`, ...s.warnings];

@@ -107,6 +107,11 @@ export interface Snapshot {
   flapping: number;
 }
 
+/** The key of a channel in maps and sets that hold both kinds (a classic and a shard channel may share a name). */
+export function channelKey(c: { name: string; kind: 'channel' | 'shard' }): string {
+  return `${c.kind}\u0000${c.name}`;
+}
+
 const KEYSPACE = /^__key(space|event)@/;
 
 /** Keyspace-notification channels (`__keyspace@N__:*`, `__keyevent@N__:*`), left out unless asked for. */
@@ -247,12 +252,13 @@ export function buildNodeRow(
  */
 export function withDeclaredChannels(rows: ChannelRow[], declared: ReadonlyArray<{ name: string; kind: 'channel' | 'shard' }>, topology: Topology): ChannelRow[] {
   if (declared.length === 0) return rows;
-  const present = new Set(rows.map((r) => `${r.kind}\u0000${r.name}`));
+  const present = new Set(rows.map(channelKey));
   const ownerOf = topology.mode === 'cluster' ? slotOwners(topology) : undefined;
   const out = [...rows];
   for (const { name, kind } of declared) {
-    if (present.has(`${kind}\u0000${name}`)) continue;
-    present.add(`${kind}\u0000${name}`);
+    const key = channelKey({ name, kind });
+    if (present.has(key)) continue;
+    present.add(key);
     const row: ChannelRow = { name, kind, subscribers: 0 };
     if (kind === 'shard' && ownerOf) {
       row.slot = hashSlot(name);
