@@ -1,11 +1,11 @@
 // The exporter's state: one poll loop feeding a cached exposition, and what a scrape or a health check is told.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Snapshot } from '../stats/snapshot.js';
+import { channelKey, type Snapshot } from '../stats/snapshot.js';
 import { evaluateCheck, snapshotFacts } from '../stats/check.js';
 import { contractTargets, patternOutcomes, type Contract } from '../stats/contract.js';
 import { boundChannels } from '../stats/cardinality.js';
 import { EXPORTER_METRICS as M } from '../render/metric-catalog.js';
-import { channelKey, exporterMetricsText, type ExporterView } from '../render/exporter-metrics.js';
+import { exporterMetricsText, type ExporterView } from '../render/exporter-metrics.js';
 
 export interface ExporterOptions {
   contract?: Contract;
@@ -83,7 +83,7 @@ export class Exporter {
       for (const n of snapshot.nodes) if (!n.up && !n.replaced) this.pollErrors.inc({ node: n.address });
       const anyUp = snapshot.nodes.some((n) => n.up);
       // With no node read, every node is up 0 and every count unknown: served, but not a successful poll.
-      this.text = await exporterMetricsText(this.view(anyUp ? snapshot : { ...snapshot, channels: [], clients: [] }));
+      this.text = await exporterMetricsText(anyUp ? this.view(snapshot) : this.view({ ...snapshot, channels: [], clients: [] }, false));
       if (!anyUp) throw new Error('no node answered');
       this.snapshotAt = this.clock();
       this.lastSuccess.set(this.snapshotAt / 1000);
@@ -98,7 +98,8 @@ export class Exporter {
     }
   }
 
-  private view(s: Snapshot): ExporterView {
+  /** The view of a snapshot; `counting` false leaves the message counters untouched (and unserved) for a poll that read nothing. */
+  private view(s: Snapshot, counting = true): ExporterView {
     const contract = this.opts.contract;
     let judged: ExporterView['contract'];
     const mustKeep = new Set<string>();
@@ -117,7 +118,7 @@ export class Exporter {
       topClients: s.clients.slice(0, this.opts.topClients),
       ...(judged ? { contract: judged } : {}),
     };
-    if (this.opts.rates) {
+    if (this.opts.rates && counting) {
       const totals = new Map<string, number>();
       for (const row of kept) {
         const key = channelKey(row);

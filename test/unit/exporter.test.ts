@@ -178,8 +178,9 @@ describe('Exporter', () => {
 });
 
 describe('Exporter when no node answers', () => {
+  const down = (address: string): NodeRow => ({ address, role: 'primary', up: false, error: 'refused' });
+
   it('serves every node as up 0 and no count, and does not call it a success', async () => {
-    const down = (address: string): NodeRow => ({ address, role: 'primary', up: false, error: 'refused' });
     const source = { snapshot: async () => snapshot([row('orders', 0)], [down('10.0.0.1:7000'), down('10.0.0.2:7000')]) };
     const exporter = new Exporter(source, { maxChannels: 10, topClients: 5, intervalMs: 1000, rates: false });
     await expect(exporter.poll()).rejects.toThrow('no node answered');
@@ -190,6 +191,21 @@ describe('Exporter when no node answers', () => {
     expect(lines).toContain('pubsub_mon_exporter_last_success_timestamp_seconds 0');
     expect(lines).toContain('pubsub_mon_exporter_poll_errors_total{node=""} 1');
     expect(exporter.health()).toEqual({ healthy: false, message: 'no successful poll yet (no node answered)' });
+  });
+
+  it('keeps its message counters through a poll that read nothing, without serving them meanwhile', async () => {
+    const feed = [
+      snapshot([{ ...row('orders', 1), rate: 1, messages: 5 }]),
+      snapshot([row('orders', 0)], [down('10.0.0.1:7000')]),
+      snapshot([{ ...row('orders', 1), rate: 1, messages: 2 }]),
+    ];
+    const source = { snapshot: async () => feed.shift() ?? snapshot([]) };
+    const exporter = new Exporter(source, { maxChannels: 10, topClients: 5, intervalMs: 1000, rates: true });
+    await exporter.poll();
+    await expect(exporter.poll()).rejects.toThrow('no node answered');
+    expect(sampleLines(await exporter.scrape()).some((l) => l.startsWith('pubsub_mon_channel_messages_total'))).toBe(false);
+    await exporter.poll();
+    expect(sampleLines(await exporter.scrape())).toContain('pubsub_mon_channel_messages_total{channel="orders",kind="channel"} 7');
   });
 });
 
