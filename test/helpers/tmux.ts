@@ -148,7 +148,7 @@ export class Terminal {
       const problems = check(screen);
       if (problems.length === 0) return screen;
       if (screen.dead || Date.now() > deadline) {
-        const exit = screen.dead ? await this.waitForExit(2000).catch(() => undefined) : undefined;
+        const exit = screen.dead ? await this.exitWithin(2000) : undefined;
         const why = screen.dead ? `the CLI exited (status ${exit?.status}, signal ${exit?.signal})` : 'timed out';
         throw new Error(`${why} waiting for ${opts.what ?? 'the screen'}:\n- ${problems.join('\n- ')}\n${show(screen)}`);
       }
@@ -208,21 +208,24 @@ export class Terminal {
    * is known, the process counts as still running.
    */
   async exitStatus(): Promise<PaneExit | undefined> {
-    const [dead, status, signal, pid] = (await this.format('#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}|#{pane_pid}')).split('|');
-    if (dead !== '1') return undefined;
-    if (!status && !signal) return zombieExit(Number(pid));
-    return { status: status ? Number(status) : null, signal: signal ? signalName(Number(signal)) : null };
+    return paneExit(await this.format(PANE_EXIT_FORMAT));
+  }
+
+  /** How the CLI ended, once it has within `timeoutMs`; undefined if it has not. */
+  private async exitWithin(timeoutMs: number): Promise<PaneExit | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const exit = await this.exitStatus();
+      if (exit || Date.now() > deadline) return exit;
+      await sleep(POLL_MS);
+    }
   }
 
   /** Waits for the CLI to exit by itself and returns how it ended. */
   async waitForExit(timeoutMs = 8000): Promise<PaneExit> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const exit = await this.exitStatus();
-      if (exit) return exit;
-      if (Date.now() > deadline) throw new Error(`the CLI did not exit within ${timeoutMs} ms:\n${show(await this.capture())}`);
-      await sleep(POLL_MS);
-    }
+    const exit = await this.exitWithin(timeoutMs);
+    if (!exit) throw new Error(`the CLI did not exit within ${timeoutMs} ms:\n${show(await this.capture())}`);
+    return exit;
   }
 
   /**
@@ -265,6 +268,21 @@ export class Terminal {
       fs.rmSync(this.dir, { recursive: true, force: true });
     }
   }
+}
+
+/** What `paneExit` reads: tmux's view of the pane's process. */
+const PANE_EXIT_FORMAT = '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}|#{pane_pid}';
+
+/**
+ * The exit `PANE_EXIT_FORMAT` describes, or undefined while the process runs. tmux marks the pane
+ * dead when the terminal closes, which can be before it has reaped the process: with neither a
+ * status nor a signal yet, the kernel is asked (`zombie`).
+ */
+export function paneExit(format: string, zombie: (pid: number) => PaneExit | undefined = zombieExit): PaneExit | undefined {
+  const [dead, status, signal, pid] = format.split('|');
+  if (dead !== '1') return undefined;
+  if (!status && !signal) return zombie(Number(pid));
+  return { status: status ? Number(status) : null, signal: signal ? signalName(Number(signal)) : null };
 }
 
 /**
