@@ -16,6 +16,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { log, runBenchScript } from './lib/harness.js';
+import { sandboxLibrary } from './lib/library.js';
 import { cpuMeter, formatCores, loadAverage } from './lib/proc.js';
 import { runProcess } from './lib/processes.js';
 import { formatRatio, median, outcomeOf, printReport, table, Verdicts } from './lib/report.js';
@@ -37,7 +38,7 @@ const OPTIONS = {
 };
 
 /** @typedef {import('./lib/options.js').NumberSettings<typeof OPTIONS>} Settings */
-/** @typedef {Awaited<ReturnType<typeof loadLibrary>>} Library */
+/** @typedef {Awaited<ReturnType<typeof sandboxLibrary>>} Library */
 /** @typedef {import('./lib/cleanup.js').Cleanup} Cleanup */
 /**
  * How a command must end, or it did not do its work and its time means nothing.
@@ -61,16 +62,9 @@ await runBenchScript({
   name: 'bench-startup',
   options: OPTIONS,
   watchdogMs: WATCHDOG_MS,
-  library: loadLibrary,
+  library: sandboxLibrary,
   run,
 });
-
-async function loadLibrary() {
-  return {
-    ...(await import('../dist/sandbox/sandbox.js')),
-    ...(await import('../dist/render/format.js')),
-  };
-}
 
 /**
  * @param {Settings} settings

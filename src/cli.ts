@@ -8,6 +8,7 @@ import { checkCommand } from './commands/check.js';
 import { exporterCommand } from './commands/exporter.js';
 import { tailCommand } from './commands/tail.js';
 import { benchCommand } from './commands/bench.js';
+import { agentCommand } from './commands/agent.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { demoCommand } from './commands/demo.js';
 import { PubsubMonError, UsageError } from './errors.js';
@@ -17,7 +18,7 @@ import { escapeText } from './render/escape.js';
  * Each module declares its flags and loads what it runs (ioredis, the bench, tables, spinners) only
  * when it runs: `check` and `--help` load nothing they do not use.
  */
-export const COMMANDS: CommandModule[] = [watchCommand, tailCommand, benchCommand, checkCommand, exporterCommand, sandboxCommand, demoCommand];
+export const COMMANDS: CommandModule[] = [watchCommand, tailCommand, benchCommand, agentCommand, checkCommand, exporterCommand, sandboxCommand, demoCommand];
 
 export interface ParsedCommandLine {
   /** The chosen command; undefined when yargs only printed help or a version. */

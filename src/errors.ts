@@ -1,7 +1,7 @@
 // Typed errors thrown below the CLI; only src/cli.ts and the command modules turn them into exit codes.
 
 /** What went wrong, in terms a command can map to its own exit codes. */
-export type ErrorKind = 'usage' | 'connection' | 'auth' | 'permission' | 'server' | 'environment' | 'interrupted';
+export type ErrorKind = 'usage' | 'connection' | 'auth' | 'permission' | 'server' | 'environment' | 'no-data' | 'interrupted';
 
 /** Base class: a message meant for a person, one line, no secrets, and a suggested exit code. */
 export class PubsubMonError extends Error {
@@ -59,6 +59,13 @@ export class ServerError extends PubsubMonError {
 export class EnvironmentError extends PubsubMonError {
   constructor(message: string) {
     super('environment', message);
+  }
+}
+
+/** A measurement that found nothing to keep: a recording window in which no channel carried a message. */
+export class NoDataError extends PubsubMonError {
+  constructor(message: string) {
+    super('no-data', message);
   }
 }
 

@@ -13,6 +13,18 @@ export function parseDuration(value: unknown, flag: string): number {
   return ms;
 }
 
+/** `MIN[:MAX]` as two durations (`5s:30s`; `10s` alone is MIN = MAX), each at least `minMs`. */
+export function parseDurationRange(value: unknown, flag: string, minMs: number): { minMs: number; maxMs: number } {
+  const text = String(value).trim();
+  const parts = text.split(':');
+  if (parts.length > 2 || parts.some((p) => p.trim() === '')) throw new UsageError(`${flag} takes MIN or MIN:MAX, durations like 5s:30s, got '${text}'`);
+  const [lo, hi] = parts.map((p) => parseDuration(p, flag)) as [number, number?];
+  const max = hi ?? lo;
+  if (lo < minMs) throw new UsageError(`${flag}: MIN must be at least ${minMs}ms, got '${text}'`);
+  if (max < lo) throw new UsageError(`${flag}: MAX must not be below MIN, got '${text}'`);
+  return { minMs: lo, maxMs: max };
+}
+
 /** A whole number within [min, max]. */
 export function parseInteger(value: unknown, flag: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const text = String(value).trim();

@@ -1,6 +1,7 @@
 // Pre-encoded RESP publish frames, the growable batch they are copied into, and a scanner for the replies.
 
 import { checkPayloadSize, HEADER_BYTES, PAYLOAD_PAD } from './payload-header.js';
+import { encodeName } from '../stats/channel-name.js';
 
 export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 
@@ -12,27 +13,38 @@ export interface PublishFrame {
 }
 
 /**
- * The wire form of one publish, built once per (command, channel) so the publish loop only copies it
- * and stamps the header: the same bytes `encodeCommand([command, channel, payload])` would produce.
+ * The start of a publish frame up to the payload's length line: `*3\r\n$7\r\nPUBLISH\r\n$<n>\r\n<channel>\r\n`.
+ * A frame is a head (one per channel) followed by a tail (one per payload size), so a run with many
+ * channels and several sizes keeps channels + sizes templates, not their product.
+ */
+export function publishHead(command: PublishCommand, channel: string): Buffer {
+  // The name's exact bytes (a recorded channel may not be UTF-8).
+  const channelBytes = encodeName(channel);
+  return Buffer.concat([Buffer.from(`*3\r\n$${command.length}\r\n${command}\r\n$${channelBytes.length}\r\n`, 'latin1'), channelBytes, Buffer.from('\r\n', 'latin1')]);
+}
+
+/** The rest of a frame: `$<size>\r\n<payload>\r\n`, the header area zeroed, and where the payload starts in it. */
+export function payloadTail(size: number): { tail: Buffer; payloadOffset: number } {
+  checkPayloadSize(size);
+  const sizeLine = Buffer.from(`$${size}\r\n`, 'latin1');
+  const payloadOffset = sizeLine.length;
+  const tail = Buffer.alloc(payloadOffset + size + 2);
+  sizeLine.copy(tail, 0);
+  // Buffer.alloc zeroed everything, so the header area stays 0 until writeHeader stamps it.
+  tail.fill(PAYLOAD_PAD, payloadOffset + HEADER_BYTES, payloadOffset + size);
+  tail[payloadOffset + size] = 13;
+  tail[payloadOffset + size + 1] = 10;
+  return { tail, payloadOffset };
+}
+
+/**
+ * The wire form of one whole publish: the same bytes `encodeCommand([command, channel, payload])`
+ * would produce, header area zeroed.
  */
 export function publishFrame(command: PublishCommand, channel: string, size: number): PublishFrame {
-  checkPayloadSize(size);
-  const channelBytes = Buffer.from(channel, 'utf8');
-  const prefix = Buffer.from(
-    `*3\r\n$${command.length}\r\n${command}\r\n$${channelBytes.length}\r\n`,
-    'latin1',
-  );
-  const sizeLine = Buffer.from(`\r\n$${size}\r\n`, 'latin1');
-  const payloadOffset = prefix.length + channelBytes.length + sizeLine.length;
-  const frame = Buffer.alloc(payloadOffset + size + 2);
-  prefix.copy(frame, 0);
-  channelBytes.copy(frame, prefix.length);
-  sizeLine.copy(frame, prefix.length + channelBytes.length);
-  // Buffer.alloc zeroed everything, so the header area stays 0 until writeHeader stamps it.
-  frame.fill(PAYLOAD_PAD, payloadOffset + HEADER_BYTES, payloadOffset + size);
-  frame[payloadOffset + size] = 13;
-  frame[payloadOffset + size + 1] = 10;
-  return { frame, payloadOffset };
+  const { tail, payloadOffset } = payloadTail(size);
+  const head = publishHead(command, channel);
+  return { frame: Buffer.concat([head, tail]), payloadOffset: head.length + payloadOffset };
 }
 
 /** A slab and the number of handed-off batches that socket writes still hold. */

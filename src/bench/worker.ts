@@ -1,11 +1,13 @@
-// Worker thread of a bench run: hosts publisher and subscriber loops and reports to the main thread (see worker-protocol.ts).
+// A bench worker, a thread or a child process: hosts publisher and subscriber loops and reports to the main thread (see worker-protocol.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ConnectionTarget } from '../redis/target.js';
 import { PubsubMonError } from '../errors.js';
-import { encodeHistogram } from '../stats/histogram.js';
+import { sparseCounts } from '../stats/histogram.js';
 import { PublisherLoop } from './publisher.js';
 import { SubscriberLoop } from './subscriber.js';
-import { PROGRESS_MS, type FromWorker, type ToWorker, type WorkerInput } from './worker-protocol.js';
+import { ThreadTally } from './tally.js';
+import { hrNowNs, setRunClockShift, threadCpuNs } from './clock.js';
+import { PROGRESS_MS, type FromWorker, type Timing, type ToWorker, type WorkerInput } from './worker-protocol.js';
 
 /** Structured clone turns Buffers into plain Uint8Arrays: TLS wants them back as Buffers. */
 function revive(target: ConnectionTarget): ConnectionTarget {
@@ -21,15 +23,76 @@ function revive(target: ConnectionTarget): ConnectionTarget {
   return { ...target, tls };
 }
 
+/** Connections opened at once per thread: thousands of simultaneous connects only queue in the server's backlog. */
+const CONNECT_CONCURRENCY = 256;
+
+async function connectAll(subscribers: readonly SubscriberLoop[]): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < subscribers.length) await subscribers[next++]!.connect();
+  };
+  await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, subscribers.length) }, lane));
+}
+
+/** The way back to the main thread, the same whether this is a thread or a child process. */
+interface Port {
+  send(m: FromWorker): void;
+  on(listener: (m: ToWorker) => void): void;
+  /** Called after the last message: a thread's port closes, a child process's channel once it is sent. */
+  close(): void;
+  /** Called if the main thread goes away first (a child process whose parent died). */
+  onGone(listener: () => void): void;
+}
+
+/** The input and the port: a thread's workerData and parentPort, or a child process's first IPC message and its channel. */
+async function attach(): Promise<{ input: WorkerInput; port: Port }> {
+  if (parentPort) {
+    const p = parentPort;
+    // A thread ends with its process: nothing to watch for.
+    return { input: workerData as WorkerInput, port: { send: (m) => p.postMessage(m), on: (l) => p.on('message', l), close: () => p.close(), onGone: () => undefined } };
+  }
+  // A child process: it ends when nothing is left to do, its IPC channel and connections closed.
+  const input = await new Promise<WorkerInput>((resolve) => process.once('message', (m: { input: WorkerInput }) => resolve(m.input)));
+  return {
+    input,
+    port: {
+      send: (m) => process.send!(m),
+      on: (l) => process.on('message', l),
+      close: () => process.send!({ type: 'bye' }, () => process.disconnect()),
+      onGone: (listener) => process.on('disconnect', listener),
+    },
+  };
+}
+
 async function main(): Promise<void> {
-  const port = parentPort!;
-  const input = workerData as WorkerInput;
+  const { input, port } = await attach();
   const target = revive(input.target);
-  const send = (m: FromWorker) => port.postMessage(m);
-  const subscribers = input.plan.subscribers.map((p) => new SubscriberLoop(target, p, input.channels.length, input.publisherCount));
-  const publishers = input.plan.publishers.map((p) => new PublisherLoop(target, p, input.channels, input.size, input.mode));
+  setRunClockShift(input.clockShiftNs ?? 0);
+  const send = (m: FromWorker) => port.send(m);
+  const remotePublishers = input.subscriber.remotePublishers;
+  const tally = new ThreadTally(input.groups, remotePublishers ? { publisherCount: input.publisherCount, remotePublishers } : undefined);
+  const warmTally = new ThreadTally(input.groups);
+  const subscribers = input.plan.subscribers.map((p) => new SubscriberLoop(target, p, input.channels, input.publisherCount, tally, warmTally, input.subscriber));
+  const publishers = input.plan.publishers.map((p) => new PublisherLoop(target, p, input.channels));
+  let progress: NodeJS.Timeout | undefined;
+  // If the parent dies, its child lets go of every connection, so that nothing keeps it alive.
+  port.onGone(() => {
+    if (progress) clearInterval(progress);
+    subscribers.forEach((s) => s.close());
+    publishers.forEach((p) => p.close());
+  });
+  // Loaded, not yet connected: the main thread reads its memory here, so that what the connections
+  // add can be told from what the thread itself costs.
+  let connect!: () => void;
+  const connectAsked = new Promise<void>((resolve) => (connect = resolve));
+  port.on((m) => {
+    if (m.type === 'connect') connect();
+  });
+  send({ type: 'loaded' });
+  await connectAsked;
+  const rssLoaded = process.memoryUsage.rss();
   try {
-    for (const s of subscribers) await s.connect();
+    await connectAll(subscribers);
     for (const p of publishers) await p.connect();
   } catch (err) {
     subscribers.forEach((s) => s.close());
@@ -39,38 +102,44 @@ async function main(): Promise<void> {
     send({ type: 'failed', message: err.message, kind: err.kind });
     return;
   }
-  let progress: NodeJS.Timeout | undefined;
-  port.on('message', (m: ToWorker) => {
-    if (m.type === 'start') {
-      subscribers.forEach((s) => s.start(m.timing));
-      progress = setInterval(() => {
-        let sent = 0;
-        let received = 0;
-        for (const p of publishers) sent += p.measuredSent;
-        let interval: string = '';
-        for (const s of subscribers) received += s.received;
-        // One interval histogram per worker: merge the subscribers' here, reset for the next second.
-        const first = subscribers[0];
-        if (first) {
-          for (const s of subscribers.slice(1)) first.interval.histogram.add(s.interval.histogram);
-          interval = encodeHistogram(first.interval.histogram);
-          subscribers.forEach((s) => s.interval.reset());
-        }
-        send({ type: 'progress', sent, received, interval });
-      }, PROGRESS_MS);
-      void Promise.all(publishers.map((p) => p.run(m.timing))).then((reports) => send({ type: 'published', publishers: reports }));
-    } else if (m.type === 'stop') {
-      publishers.forEach((p) => p.stop());
-    } else if (m.type === 'finish') {
+  // The thread's CPU time from the start of measuring: per message, the client's own cost.
+  let cpuAtMeasure: number | undefined;
+  const cpuSince = () => {
+    const now = threadCpuNs();
+    return now !== undefined && cpuAtMeasure !== undefined ? now - cpuAtMeasure : undefined;
+  };
+  const onStart = (timing: Timing) => {
+    subscribers.forEach((s) => s.start(timing));
+    setTimeout(() => (cpuAtMeasure = threadCpuNs()), Math.max(0, (timing.measureFromNs - hrNowNs()) / 1e6));
+    progress = setInterval(() => {
+      let sent = 0;
+      let received = 0;
+      for (const p of publishers) sent += p.measuredSent;
+      for (const s of subscribers) received += s.received;
+      send({ type: 'progress', sent, received, interval: sparseCounts(tally.interval.histogram) });
+      tally.interval.reset();
+    }, PROGRESS_MS);
+    void Promise.all(publishers.map((p) => p.run(timing))).then((reports) => {
+      // A thread that only publishes is done working here; one that also subscribes is read at the end.
+      const cpuNs = subscribers.length === 0 ? cpuSince() : undefined;
+      send({ type: 'published', publishers: reports, ...(cpuNs !== undefined ? { cpuNs } : {}) });
+    });
+  };
+  port.on((m: ToWorker) => {
+    if (m.type === 'start') onStart(m.timing);
+    else if (m.type === 'stop') publishers.forEach((p) => p.stop());
+    else if (m.type === 'finish') {
       if (progress) clearInterval(progress);
-      const reports = subscribers.map((s) => s.finish());
-      send({ type: 'done', subscribers: reports });
+      const reports = subscribers.map((s) => s.finish(m.lastSent));
+      const cpuNs = subscribers.length > 0 ? cpuSince() : undefined;
+      send({ type: 'done', subscribers: reports, tally: tally.report(), ...(cpuNs !== undefined ? { cpuNs } : {}) });
       subscribers.forEach((s) => s.close());
       publishers.forEach((p) => p.close());
       port.close();
     }
   });
-  send({ type: 'ready' });
+  // A thread's memory is its process's, read by the main thread; a child process reads its own.
+  send(parentPort ? { type: 'ready' } : { type: 'ready', rssGrowth: Math.max(0, process.memoryUsage.rss() - rssLoaded) });
 }
 
 void main();

@@ -2,7 +2,8 @@
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { passwordOnCommandLine, targetFromArgs, type ConnectionValues } from '../options.js';
-import type { ConnectionTarget } from '../redis/target.js';
+import { parseRedisUrl, resolveTarget, type ConnectionTarget } from '../redis/target.js';
+import { UsageError } from '../errors.js';
 import { escapeText } from '../render/escape.js';
 
 /** A terminal's keyboard: raw mode hands watch each key as it is pressed. */
@@ -24,6 +25,14 @@ export function targetFor(args: ConnectionValues, io: Io): ConnectionTarget {
   const warning = passwordOnCommandLine(args);
   if (warning) complain(io, warning);
   return target;
+}
+
+/** The server of --control-url (bench --agents, agent): checked as that flag, then resolved as a target. */
+export function controlTargetFor(url: string | undefined, timeoutMs: number, io: Io): ConnectionTarget | undefined {
+  if (url === undefined) return undefined;
+  if (url.trim() === '') throw new UsageError('--control-url needs a redis:// or rediss:// URL, got an empty one');
+  parseRedisUrl(url, '--control-url');
+  return resolveTarget({ url, timeoutMs }, io.env);
 }
 
 export const processIo = (): Io => ({
@@ -61,7 +70,10 @@ export function untilInterrupted(signal?: AbortSignal): { promise: Promise<strin
   const promise = new Promise<string>((resolve) => {
     const onSig = (sig: NodeJS.Signals) => resolve(sig);
     const onAbort = () => resolve('abort');
-    for (const sig of INTERRUPTS) process.once(sig, onSig);
+    // `on`, not `once`, until disposed: a library that also listens (ora's cursor restorer, through
+    // signal-exit) re-raises the signal when it finds itself the only listener, and a once-handler
+    // is gone by then: Ctrl-C during bench killed the process before any cleanup ran.
+    for (const sig of INTERRUPTS) process.on(sig, onSig);
     signal?.addEventListener('abort', onAbort);
     dispose = () => {
       for (const sig of INTERRUPTS) process.removeListener(sig, onSig);

@@ -9,6 +9,7 @@ import { groupClients, sortClients, type ClientGroupBy, type SubscriberClient } 
 import { globMatch } from '../stats/glob.js';
 import { byteString, globFromArgument } from '../stats/channel-name.js';
 import { plural } from '../stats/plural.js';
+import type { TrafficRecording } from '../stats/traffic-recording.js';
 import { renderScreen, type ScreenInput, type WatchView } from '../render/watch-screen.js';
 import { snapshotToJson } from '../render/json/watch.js';
 import { jsonLine } from '../render/json/line.js';
@@ -29,6 +30,15 @@ export interface SessionOptions {
   title: string;
   /** Declared channels and thresholds: rows marked, breaches first and summed up in a warning. */
   contract?: Contract | undefined;
+  /** A traffic profile being recorded: every snapshot goes into it, and watch ends once its window is complete. */
+  recording?: TrafficRecording | undefined;
+}
+
+/** How long to wait before the next refresh: an interval after the last one started, or less when a recording window ends sooner. */
+function nextWait(o: Pick<SessionOptions, 'interval' | 'recording'>, started: number): number {
+  const now = Date.now();
+  const wait = Math.max(0, o.interval - (now - started));
+  return o.recording ? Math.min(wait, o.recording.remainingMs(now)) : wait;
 }
 
 /** The snapshot marked against the contract, when watch has one. */
@@ -91,8 +101,10 @@ export async function plain(monitor: Monitor, o: SessionOptions, io: Io, signal:
     const started = Date.now();
     const snapshot = await monitor.snapshot();
     if (signal.aborted) break;
+    o.recording?.observe(snapshot);
     io.stdout.write(show(snapshot));
-    await sleep(Math.max(0, o.interval - (Date.now() - started)), signal);
+    if (o.recording?.complete) break;
+    await sleep(nextWait(o, started), signal);
   }
   return 0;
 }
@@ -171,6 +183,7 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
     const status = [
       ui.view === 'channels' ? `sort ${ui.channelSort}` : ui.view === 'clients' ? (ui.groupBy ? `grouped by ${ui.groupBy} (g)` : `sort ${ui.clientSort}`) : '',
       ui.rates ? '' : 'rates off (r)',
+      o.recording ? `recording ${Math.floor(o.recording.elapsedMs / 1000)} of ${o.recording.windowMs / 1000} s` : '',
     ].filter((x) => x !== '');
     const screen = renderScreen({
       ...present(last, ui, o.limit),
@@ -201,7 +214,9 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
       const result = pressKey(ui, key, { pageRows });
       ui = result.ui;
       if (result.effect === 'quit') quit.abort();
-      if (result.effect === 'rates') monitor.setRates(ui.rates);
+      // A recording is made of the measured rates: they stay on until its window is over.
+      if (result.effect === 'rates' && o.recording) ui = { ...ui, rates: true };
+      else if (result.effect === 'rates') monitor.setRates(ui.rates);
     }
     if (!stop.aborted) draw();
   };
@@ -225,10 +240,18 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
       if (!ui.paused || !last) {
         const s = await monitor.snapshot();
         if (stop.aborted) break;
+        o.recording?.observe(s);
         last = judged({ ...s, channels: sticky.apply(s.channels, s.time, ui.rates) }, o);
         draw();
+        if (o.recording?.complete) break;
+      } else if (o.recording) {
+        // Paused, the screen stays still, but the recording goes on: its window is time, not screens.
+        const s = await monitor.snapshot();
+        if (stop.aborted) break;
+        o.recording.observe(s);
+        if (o.recording.complete) break;
       }
-      await sleep(Math.max(0, o.interval - (Date.now() - started)), stop);
+      await sleep(nextWait(o, started), stop);
     }
     return 0;
   } finally {

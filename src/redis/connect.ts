@@ -9,6 +9,8 @@ import { clientName } from '../stats/own-subscriptions.js';
 export interface NodeAddress {
   host: string;
   port: number;
+  /** The local address to connect from (bench spreads loopback connections over 127.0.0.x). */
+  localAddress?: string;
 }
 
 export interface OpenOptions {

@@ -30,6 +30,8 @@ export interface MonitorOptions {
   includeKeyspace?: boolean;
   /** Sample message rates per channel with the tool's own subscriptions. @default false */
   rates?: boolean;
+  /** With rates, also keep each channel's payload sizes (rows get `payloadSizes`), for a traffic profile. @default false */
+  payloadSizes?: boolean;
   /** Read INFO, commandstats, CLIENT LIST and limits for the node table. @default true */
   health?: boolean;
   /** Keep going when nodes drop (watch) rather than failing (check). @default false */
@@ -98,8 +100,12 @@ export class Monitor {
     this.clock = options.clock ?? Date.now;
     this.topology = { mode: 'standalone', version: '', nodes: [], failedNodeIds: [], warnings: [] };
     this.discoveredAt = this.clock();
-    this.sampler = options.rates ? new RateSampler(target, Boolean(options.includeKeyspace), this.clock) : undefined;
+    this.sampler = options.rates ? this.newSampler() : undefined;
     this.reconnects = new ReconnectTracker({ clock: this.clock });
+  }
+
+  private newSampler(): RateSampler {
+    return new RateSampler(this.target, Boolean(this.opts.includeKeyspace), this.clock, Boolean(this.opts.payloadSizes));
   }
 
   /** Connects to the seed and discovers the deployment; a seed that cannot be reached or read is fatal. */
@@ -427,18 +433,25 @@ export class Monitor {
     const perSec = (n: number | undefined, windowMs: number | undefined) => (windowMs === undefined ? undefined : ((n ?? 0) * 1000) / windowMs);
     for (const row of rows) {
       const classicWindow = isKeyspaceChannel(row.name) ? counts.keyspaceWindowMs : counts.classicWindowMs;
-      const rate = row.kind === 'shard' ? perSec(counts.shard.get(row.name), counts.shardWindowMs(row.name)) : perSec(counts.channel.get(row.name), classicWindow);
-      if (rate !== undefined) {
+      const windowMs = row.kind === 'shard' ? counts.shardWindowMs(row.name) : classicWindow;
+      const messages = row.kind === 'shard' ? counts.shard.get(row.name) : counts.channel.get(row.name);
+      const rate = perSec(messages, windowMs);
+      if (rate !== undefined && windowMs !== undefined) {
         row.rate = rate;
-        row.messages = (row.kind === 'shard' ? counts.shard.get(row.name) : counts.channel.get(row.name)) ?? 0;
+        row.messages = messages ?? 0;
+        row.sampledMs = windowMs;
+        const sizes = (row.kind === 'shard' ? counts.shardSizes : counts.channelSizes)?.get(row.name);
+        if (sizes) row.payloadSizes = sizes;
       }
     }
     const known = new Set(rows.filter((r) => r.kind === 'channel').map((r) => r.name));
     for (const [name, n] of counts.channel) {
       if (known.has(name)) continue;
       if (this.opts.pattern && !globMatch(byteString(this.opts.pattern), byteString(name))) continue;
-      const rate = perSec(n, isKeyspaceChannel(name) ? counts.keyspaceWindowMs : counts.classicWindowMs);
-      rows.push({ name, kind: 'channel', subscribers: 0, ...(rate !== undefined ? { rate, messages: n } : {}) });
+      const windowMs = isKeyspaceChannel(name) ? counts.keyspaceWindowMs : counts.classicWindowMs;
+      const rate = perSec(n, windowMs);
+      const sizes = counts.channelSizes?.get(name);
+      rows.push({ name, kind: 'channel', subscribers: 0, ...(rate !== undefined && windowMs !== undefined ? { rate, messages: n, sampledMs: windowMs, ...(sizes ? { payloadSizes: sizes } : {}) } : {}) });
     }
     if (sampler.problem) warnings.push(`message rates incomplete: ${sampler.problem}`);
     return rows;
@@ -469,7 +482,7 @@ export class Monitor {
 
   /** Starts or stops measuring message rates (watch's r key); the next snapshot has them, or not. */
   setRates(on: boolean): void {
-    if (on && !this.sampler) this.sampler = new RateSampler(this.target, Boolean(this.opts.includeKeyspace), this.clock);
+    if (on && !this.sampler) this.sampler = this.newSampler();
     if (!on && this.sampler) {
       this.sampler.close();
       this.sampler = undefined;

@@ -1,4 +1,5 @@
 // The questions pubsub-mon asks one node, each one function: watch, check, tail and bench all ask through these.
+import { rethrowIfBug } from './errors.js';
 import type { Redis } from 'ioredis';
 import createDebug from 'debug';
 import { parseInfo } from '../stats/info.js';
@@ -89,11 +90,39 @@ export async function readPubsubLimit(client: Redis): Promise<OutputBufferLimit 
   return value ? parseOutputBufferLimits(value).pubsub : undefined;
 }
 
+/**
+ * How many more clients a node accepts: maxclients less those connected. Undefined when CONFIG is
+ * refused (a restricted user, a managed service): the run then finds out by connecting.
+ */
+export async function readClientRoom(client: Redis): Promise<{ maxclients: number; connected: number; free: number } | undefined> {
+  asked(client, ['CONFIG', 'GET', 'maxclients']);
+  const reply = (await client.call('CONFIG', 'GET', 'maxclients').catch((err: unknown) => {
+    if (err instanceof Error && /NOPERM|unknown (sub)?command|not allowed/i.test(err.message)) return undefined;
+    throw err;
+  })) as string[] | undefined;
+  const maxclients = Number(reply?.[1]);
+  if (!Number.isInteger(maxclients) || maxclients <= 0) return undefined;
+  asked(client, ['INFO', 'clients']);
+  const connected = Number(/connected_clients:(\d+)/.exec(String(await client.info('clients')))?.[1]);
+  if (!Number.isInteger(connected)) return undefined;
+  return { maxclients, connected, free: Math.max(0, maxclients - connected) };
+}
+
 /** Every node of the cluster as this node sees it: CLUSTER SHARDS on 7.0+, CLUSTER NODES before. */
 export async function readClusterNodes(client: Redis, sharded: boolean): Promise<ClusterNode[]> {
   if (sharded) {
     asked(client, ['CLUSTER', 'SHARDS']);
-    return parseClusterShards(await client.call('CLUSTER', 'SHARDS'));
+    const reply = await client.call('CLUSTER', 'SHARDS');
+    const nodes = parseClusterShards(reply);
+    if (nodes.length > 0) return nodes;
+    // Nothing with an address: a cluster of one node, which leaves its own ip empty. Which one it is
+    // only CLUSTER MYID says (refused by a restricted user: then there is no node to show).
+    asked(client, ['CLUSTER', 'MYID']);
+    const self = await client.call('CLUSTER', 'MYID').then(String, (err: unknown) => {
+      rethrowIfBug(err);
+      return undefined;
+    });
+    return parseClusterShards(reply, self);
   }
   asked(client, ['CLUSTER', 'NODES']);
   return parseClusterNodes(String(await client.call('CLUSTER', 'NODES')));

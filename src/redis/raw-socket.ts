@@ -8,12 +8,17 @@ import { describeRedisError } from './errors.js';
 import { ConnectionError } from '../errors.js';
 import { encodeCommand, RespError, RespReader, type RespValue } from './resp.js';
 
-/** Connects (TLS when the target says so) within the target's timeout; errors are typed and password-free. */
-function connectSocket(target: ConnectionTarget, node: NodeAddress): Promise<net.Socket> {
+/**
+ * Connects (TLS when the target says so) within the target's timeout; errors are typed and
+ * password-free. With `readInto` (plain TCP only), every read lands in that buffer and is emitted
+ * as a 'data' chunk that is only valid during the listeners' call: no allocation per read.
+ */
+function connectSocket(target: ConnectionTarget, node: NodeAddress, readInto?: Buffer): Promise<net.Socket> {
   const address = `${node.host}:${node.port}`;
   return new Promise<net.Socket>((resolve, reject) => {
-    const opts = { host: node.host, port: node.port };
-    const s = target.tls
+    const opts = { host: node.host, port: node.port, ...(node.localAddress !== undefined ? { localAddress: node.localAddress } : {}) };
+    const onread = readInto ? { onread: { buffer: readInto, callback: (n: number, buf: Uint8Array) => s.emit('data', (buf as Buffer).subarray(0, n)) || true } } : {};
+    const s: net.Socket = target.tls
       ? tls.connect({
           ...opts,
           rejectUnauthorized: target.tls.rejectUnauthorized,
@@ -23,7 +28,7 @@ function connectSocket(target: ConnectionTarget, node: NodeAddress): Promise<net
           ...(target.tls.cert ? { cert: target.tls.cert } : {}),
           ...(target.tls.key ? { key: target.tls.key } : {}),
         })
-      : net.connect(opts);
+      : net.connect({ ...opts, ...onread });
     const timer = setTimeout(() => s.destroy(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })), target.timeoutMs);
     s.once(target.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
@@ -53,7 +58,8 @@ async function handshake(socket: net.Socket, target: ConnectionTarget, node: Nod
       replies.push(v);
       if (replies.length === commands.length) finish();
     });
-    const onData = (chunk: Buffer) => reader.feed(chunk);
+    // The chunk may be borrowed (see connectSocket): a reply split across reads is copied.
+    const onData = (chunk: Buffer) => reader.feedBorrowed(chunk);
     const onClose = () => finish(new ConnectionError(`${address} closed the connection during the handshake`));
     const timer = setTimeout(() => finish(new ConnectionError(`no answer from ${address} during the handshake (timed out)`)), target.timeoutMs);
     const onError = (err: Error) => finish(err);
@@ -80,9 +86,22 @@ async function handshake(socket: net.Socket, target: ConnectionTarget, node: Nod
   }
 }
 
-/** connectSocket + handshake. */
-export async function openRawSocket(target: ConnectionTarget, node: NodeAddress, role: string): Promise<net.Socket> {
-  const socket = await connectSocket(target, node);
+/**
+ * connectSocket + handshake. With `readInto`, the socket's 'data' chunks are borrowed views of that
+ * buffer (see connectSocket); over TLS they stay ordinary chunks.
+ */
+export async function openRawSocket(target: ConnectionTarget, node: NodeAddress, role: string, readInto?: Buffer): Promise<net.Socket> {
+  const socket = await connectSocket(target, node, target.tls ? undefined : readInto);
   await handshake(socket, target, node, role);
   return socket;
+}
+
+let threadReadBuffer: Buffer | undefined;
+
+/**
+ * One read buffer per thread, for sockets whose readers are done with each chunk before returning
+ * (bench's subscribers and publishers): socket reads are delivered one at a time on a thread.
+ */
+export function sharedReadBuffer(): Buffer {
+  return (threadReadBuffer ??= Buffer.allocUnsafe(64 * 1024));
 }

@@ -17,6 +17,12 @@ const UNSUBSCRIBE: Record<SubscribeKind, string> = { subscribe: 'unsubscribe', p
 /** Called for every message; the buffers are only valid during the call unless copied. */
 export type MessageHandler = (kind: PushKind, pattern: Buffer | undefined, channel: Buffer, payload: Buffer, receivedAt: number) => void;
 
+/**
+ * The allocation-free form for `message` and `smessage` pushes (bench's receive loop): where the
+ * payload lies in `buf`, valid only during the call. Pattern messages still go to onMessage.
+ */
+export type PayloadHandler = (buf: Buffer, payloadStart: number, payloadEnd: number, receivedAt: number) => void;
+
 interface Waiter {
   /** The first word of the replies expected (`ssubscribe`, `sunsubscribe`...). */
   reply: string;
@@ -47,14 +53,24 @@ export class RawSubscriber {
    * @param clock what `receivedAt` is read from, once per socket chunk: Date.now for tail's
    *   timestamps, the monotonic nanosecond clock for bench's latencies.
    */
+  /**
+   * @param readInto a buffer every read of this connection lands in (openRawSocket): chunks are then
+   *   borrowed, and so are the buffers handed to onMessage, valid only during the call.
+   */
   constructor(
     private readonly target: ConnectionTarget,
     readonly node: NodeAddress,
     private readonly role: string,
     private readonly clock: () => number = Date.now,
+    private readonly readInto?: Buffer,
   ) {
     this.address = `${node.host}:${node.port}`;
     this.reader = new RespReader((v) => this.dispatch(v));
+  }
+
+  /** Set it to take `message` and `smessage` pushes as positions in the read buffer instead of onMessage. */
+  set onPayload(handler: PayloadHandler) {
+    this.reader.onPush = (buf, _cs, _ce, start, end) => handler(buf, start, end, this.receivedAt);
   }
 
   get connected(): boolean {
@@ -63,7 +79,7 @@ export class RawSubscriber {
 
   /** Opens the socket (TLS if asked), authenticates and names the connection. */
   async connect(): Promise<void> {
-    const socket = await openRawSocket(this.target, this.node, this.role);
+    const socket = await openRawSocket(this.target, this.node, this.role, this.readInto);
     if (this.closing) {
       // close() came while connecting: the caller no longer wants this connection.
       socket.destroy();
@@ -73,7 +89,8 @@ export class RawSubscriber {
     socket.on('data', (chunk: Buffer) => {
       this.receivedAt = this.clock();
       try {
-        this.reader.feed(chunk);
+        if (this.readInto) this.reader.feedBorrowed(chunk);
+        else this.reader.feed(chunk);
       } catch (err) {
         socket.destroy(err as Error);
       }

@@ -22,6 +22,10 @@ export function encodeCommand(args: ReadonlyArray<string | Buffer>): Buffer {
   return Buffer.concat(parts);
 }
 
+const EMPTY = Buffer.alloc(0);
+const MESSAGE = Buffer.from('message', 'latin1');
+const SMESSAGE = Buffer.from('smessage', 'latin1');
+
 /** Marker for "the frame is not complete yet". */
 const INCOMPLETE = Symbol('incomplete');
 type Parsed = RespValue | typeof INCOMPLETE;
@@ -32,12 +36,19 @@ type Parsed = RespValue | typeof INCOMPLETE;
  * large payload arriving in many chunks is not re-parsed (or re-copied) chunk after chunk.
  */
 export class RespReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Total bytes needed before parsing is worth trying again. */
   private wanted = 0;
+
+  /**
+   * When set, a complete `message` or `smessage` push goes here instead of onValue, as where its
+   * channel and payload lie in `buf` (valid only during the call): no array or Buffer is made for
+   * it. Anything else, and a push split over chunks, takes the general path.
+   */
+  onPush: ((buf: Buffer, channelStart: number, channelEnd: number, payloadStart: number, payloadEnd: number) => void) | undefined;
 
   constructor(private readonly onValue: (value: RespValue) => void) {}
 
@@ -58,6 +69,7 @@ export class RespReader {
     const buf = this.buf;
     while (this.pos < buf.length) {
       const start = this.pos;
+      if (this.onPush !== undefined && buf[start] === 42 && this.push(buf, start)) continue;
       const value = this.parse();
       if (value === INCOMPLETE) {
         this.pos = start;
@@ -69,8 +81,65 @@ export class RespReader {
       }
       this.onValue(value);
     }
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY;
     this.pos = 0;
+  }
+
+  /**
+   * feed() for a chunk whose memory is reused once this returns (a socket reading into one shared
+   * buffer): whatever must outlive the call, held data and an unfinished frame, is copied.
+   */
+  feedBorrowed(chunk: Buffer): void {
+    if (this.pending.length > 0 || this.pos < this.buf.length) return this.feed(Buffer.from(chunk));
+    this.feed(chunk);
+    if (this.buf.length > 0) this.buf = Buffer.from(this.buf);
+  }
+
+  /**
+   * The fast path for `*3 $7 message $n channel $m payload` (or `$8 smessage`) starting at `at`:
+   * true when it was whole and handed to onPush (pos moved past it), false to leave it to parse().
+   */
+  private push(b: Buffer, at: number): boolean {
+    const n = b.length;
+    // `*3\r\n$7\r\n` or `*3\r\n$8\r\n`
+    if (at + 8 > n || b[at + 1] !== 51 || b[at + 2] !== 13 || b[at + 4] !== 36 || b[at + 6] !== 13) return false;
+    const wordLen = b[at + 5]! - 48;
+    let p = at + 8;
+    if (p + wordLen + 2 > n) return false;
+    const word = wordLen === 7 ? MESSAGE : wordLen === 8 ? SMESSAGE : undefined;
+    if (word === undefined) return false;
+    for (let k = 0; k < wordLen; k++) if (b[p + k] !== word[k]) return false;
+    p += wordLen + 2;
+    const channel = this.bulkAt(b, p);
+    if (channel < 0) return false;
+    const channelStart = this.spanStart;
+    const channelEnd = channelStart + this.spanLength;
+    const payload = this.bulkAt(b, channel);
+    if (payload < 0) return false;
+    this.pos = payload;
+    this.onPush!(b, channelStart, channelEnd, this.spanStart, this.spanStart + this.spanLength);
+    return true;
+  }
+
+  /** Where the last bulkAt() found its data, and how long it is. */
+  private spanStart = 0;
+  private spanLength = 0;
+
+  /** A whole bulk string `$len\r\n<data>\r\n` at `at`: the index after it, or -1 (not one, or not all there). */
+  private bulkAt(b: Buffer, at: number): number {
+    if (b[at] !== 36) return -1;
+    let len = 0;
+    let i = at + 1;
+    for (; i < b.length && b[i] !== 13; i++) {
+      const d = b[i]! - 48;
+      if (d < 0 || d > 9) return -1;
+      len = len * 10 + d;
+    }
+    const dataStart = i + 2;
+    if (i === at + 1 || dataStart + len + 2 > b.length) return -1;
+    this.spanStart = dataStart;
+    this.spanLength = len;
+    return dataStart + len + 2;
   }
 
   /** Index of the CR of the line starting at `from`, or -1. */

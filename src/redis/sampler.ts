@@ -10,6 +10,7 @@ import { describeRedisError, rethrowIfBug } from './errors.js';
 import { isKeyspaceChannel } from '../stats/snapshot.js';
 import { ConnectionError } from '../errors.js';
 import { decodeName, encodeName } from '../stats/channel-name.js';
+import { PayloadSizes } from '../stats/payload-sizes.js';
 import { KEYSPACE_PATTERN, KEYSPACE_SAMPLER_ROLE, SAMPLER_PATTERN, SAMPLER_ROLE, SHARD_SAMPLER_ROLE, shardRole } from '../stats/own-subscriptions.js';
 
 /** Shard channels per connection: one name carries them all, so it stays a few kilobytes at most. */
@@ -35,6 +36,9 @@ interface PatternConnection {
 export interface SampledCounts {
   channel: Map<string, number>;
   shard: Map<string, number>;
+  /** Payload sizes per channel, when the sampler was asked to keep them (watch --record). */
+  channelSizes?: Map<string, PayloadSizes>;
+  shardSizes?: Map<string, PayloadSizes>;
   /** Time the classic pattern subscription was held in this period; undefined when it was not held. */
   classicWindowMs?: number;
   /** Time keyspace notifications were heard on every primary in this period; undefined when not. */
@@ -55,6 +59,9 @@ export class RateSampler {
   private readonly opened = new Set<Redis>();
   private closed = false;
   private shardCounts = new Map<string, number>();
+  /** Payload sizes since the last take(), per channel; undefined unless asked for (watch --rates alone pays nothing). */
+  private channelSizes: Map<string, PayloadSizes> | undefined;
+  private shardSizes: Map<string, PayloadSizes> | undefined;
   private since: number;
   /** Why the last subscription attempt failed, for the user to see; undefined when all is held. */
   problem: string | undefined;
@@ -63,8 +70,14 @@ export class RateSampler {
     private readonly target: ConnectionTarget,
     private readonly includeKeyspace: boolean,
     private readonly clock: () => number = Date.now,
+    /** Keep a histogram of payload sizes per channel too. @default false */
+    private readonly sizes = false,
   ) {
     this.since = clock();
+    if (sizes) {
+      this.channelSizes = new Map();
+      this.shardSizes = new Map();
+    }
   }
 
   /** Node ids where this process holds a pattern subscription, once per pattern. */
@@ -94,15 +107,16 @@ export class RateSampler {
     return out;
   }
 
-  private count(name: string): void {
+  private count(name: string, payloadBytes: number): void {
     this.channelCounts.set(name, (this.channelCounts.get(name) ?? 0) + 1);
+    if (this.channelSizes) sizeOf(this.channelSizes, name).add(payloadBytes);
   }
 
   /** Opens a pattern subscription on `node`, counting what it hears through `onChannel`. */
-  private async subscribePattern(node: TopologyNode, role: string, pattern: string, onChannel: (name: string) => void): Promise<PatternConnection> {
+  private async subscribePattern(node: TopologyNode, role: string, pattern: string, onChannel: (name: string, payloadBytes: number) => void): Promise<PatternConnection> {
     const client = this.keep(await openNode(this.target, node, role, { reconnect: true }));
     const held: PatternConnection = { node, client, since: undefined };
-    client.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer) => onChannel(decodeName(channel)));
+    client.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, payload: Buffer) => onChannel(decodeName(channel), payload.length));
     client.on('ready', () => {
       held.since ??= this.clock();
     });
@@ -133,8 +147,8 @@ export class RateSampler {
     this.pattern = undefined;
     for (const node of candidates) {
       try {
-        this.pattern = await this.subscribePattern(node, SAMPLER_ROLE, SAMPLER_PATTERN, (name) => {
-          if (!isKeyspaceChannel(name)) this.count(name);
+        this.pattern = await this.subscribePattern(node, SAMPLER_ROLE, SAMPLER_PATTERN, (name, bytes) => {
+          if (!isKeyspaceChannel(name)) this.count(name, bytes);
         });
         this.problem = undefined;
         return;
@@ -160,7 +174,7 @@ export class RateSampler {
         .filter((n) => !this.keyspace.has(n.id))
         .map(async (node) => {
           try {
-            this.keyspace.set(node.id, await this.subscribePattern(node, KEYSPACE_SAMPLER_ROLE, KEYSPACE_PATTERN, (name) => this.count(name)));
+            this.keyspace.set(node.id, await this.subscribePattern(node, KEYSPACE_SAMPLER_ROLE, KEYSPACE_PATTERN, (name, bytes) => this.count(name, bytes)));
           } catch (err) {
             this.problem = `keyspace notifications: ${describeRedisError(err, node.address, this.target.username).message}`;
           }
@@ -177,9 +191,10 @@ export class RateSampler {
     }
     const client = this.keep(opened);
     const held: ShardConnection = { client, channels: new Map(), broken: false };
-    client.on('smessageBuffer', (channel: Buffer) => {
+    client.on('smessageBuffer', (channel: Buffer, payload: Buffer) => {
       const name = decodeName(channel);
       this.shardCounts.set(name, (this.shardCounts.get(name) ?? 0) + 1);
+      if (this.shardSizes) sizeOf(this.shardSizes, name).add(payload.length);
     });
     // ioredis reports a server-pushed sunsubscribe (slot moved) as an error: the name is stale now.
     client.on('error', (err: Error) => {
@@ -268,9 +283,14 @@ export class RateSampler {
       ...(classicWindowMs !== undefined ? { classicWindowMs } : {}),
       ...(keyspaceWindowMs !== undefined ? { keyspaceWindowMs } : {}),
       shardWindowMs: (name) => window(held.get(name)),
+      ...(this.channelSizes && this.shardSizes ? { channelSizes: this.channelSizes, shardSizes: this.shardSizes } : {}),
     };
     this.channelCounts = new Map();
     this.shardCounts = new Map();
+    if (this.sizes) {
+      this.channelSizes = new Map();
+      this.shardSizes = new Map();
+    }
     this.since = now;
     return out;
   }
@@ -299,4 +319,11 @@ export class RateSampler {
     this.shards.clear();
     this.keyspace.clear();
   }
+}
+
+/** The histogram of `name`, created on its first payload. */
+function sizeOf(sizes: Map<string, PayloadSizes>, name: string): PayloadSizes {
+  let h = sizes.get(name);
+  if (!h) sizes.set(name, (h = new PayloadSizes()));
+  return h;
 }

@@ -4,10 +4,12 @@ import {
   decodeHistogram,
   logBuckets,
   type LatencyBucket,
+  type LatencySummary,
 } from '../stats/histogram.js';
 import { renderTable, type Align, type Cell } from './table.js';
 import { makePalette, type Palette } from './color.js';
 import { escapeText } from './escape.js';
+import { displayWidth, fitMiddle } from './width.js';
 import { noun } from '../stats/plural.js';
 import type { BenchResult, BenchServerStats, BenchTimePoint } from '../stats/bench-result.js';
 import { formatBytes, formatCount, formatMicros, formatPercent, formatRate, UNKNOWN } from './format.js';
@@ -41,11 +43,20 @@ const SEPARATOR = ' · ';
  * Parts joined by ` · ` on one line, as wide as it gets (about 170 columns): kept whole when the
  * width is unknown (not a terminal, so nothing wraps it), broken between parts to fit a terminal.
  */
+/** Where the load came from: this process's threads and processes, and the agents. */
+function hostsPart(r: BenchResult): string {
+  const here = r.threads === 0 && r.processes > 0 ? `${formatCount(r.processes)} ${noun(r.processes, 'process', 'processes')}` : counted(r.threads, 'thread') + (r.processes > 0 ? ` + ${formatCount(r.processes)} ${noun(r.processes, 'process', 'processes')}` : '');
+  if (!r.agents) return here;
+  const agents = r.agents.filter((a) => a.role === 'agent').length;
+  const local = r.agents.some((a) => a.role === 'coordinator');
+  return `${counted(agents, 'agent')}${local ? ` + ${here} here` : ' (none here)'}`;
+}
+
 function headerLine(r: BenchResult, p: Palette, width: number | undefined): string {
   const topology = `${r.topology}, ${counted(r.nodes, 'node')}`;
-  const flow =
-    `${PUBLISH_COMMAND[r.mode]} → ${SUBSCRIBE_COMMAND[r.subscribe]}` +
-    (r.replicas ? ' (subscribers on replicas too)' : '');
+  const flow = r.profile
+    ? `profile ${escapeText(r.profile.file)}${r.profile.scale !== 1 ? ` × ${r.profile.scale}` : ''}${r.profile.sameNames ? ' (its own channel names)' : ''}`
+    : `${PUBLISH_COMMAND[r.mode]} → ${SUBSCRIBE_COMMAND[r.subscribe]}` + (r.replicas ? ' (subscribers on replicas too)' : '');
   const length =
     r.messages !== undefined
       ? counted(r.messages, 'message')
@@ -58,11 +69,11 @@ function headerLine(r: BenchResult, p: Palette, width: number | undefined): stri
     escapeText(r.target),
     topology,
     flow,
-    formatBytes(r.size),
+    r.profile ? `${formatBytes(r.size)} mean` : formatBytes(r.size),
     counted(r.channels, 'channel'),
     counted(r.publishers, 'publisher'),
     counted(r.subscribers, 'subscriber'),
-    counted(r.threads, 'thread'),
+    hostsPart(r),
     length + warmup,
   ];
   const lines: string[] = [];
@@ -116,21 +127,131 @@ function verifiedLine(r: BenchResult, p: Palette): string {
   const counts = `${formatCount(v.found)} of ${formatCount(v.asked)}`;
   const detail = v.detail ? ` (${escapeText(v.detail)})` : '';
   const text = `subscriptions verified before the clock started: ${counts}${detail}`;
-  return v.found < v.asked ? p.red(text) : text;
+  const fanout = r.fanout.min === r.fanout.max ? formatCount(r.fanout.max) : `${formatCount(r.fanout.min)} to ${formatCount(r.fanout.max)}`;
+  const layout = `fan-out ${fanout} ${noun(r.fanout.max, 'subscriber')} per channel, ${counted(r.connections, 'subscriber connection')}`;
+  return `${v.found < v.asked ? p.red(text) : text}\n${layout}`;
+}
+
+function reconnectLine(r: BenchResult): string | undefined {
+  const x = r.reconnects;
+  if (!x) return undefined;
+  const took = x.resubscribe ? `; back and subscribed again after p50 ${formatMicros(x.resubscribe.p50)}, p99 ${formatMicros(x.resubscribe.p99)}, max ${formatMicros(x.resubscribe.max)}` : '';
+  return `reconnects: ${formatCount(x.count)}${took}; ${formatCount(x.excused)} deliveries published while a subscriber was away, not counted as lost`;
+}
+
+const GROUP_HEAD = ['GROUP', 'CHANNELS', 'ASKED', 'PUBLISHED', 'DELIVERED', 'LOST', 'P50', 'P99', 'P99.9'];
+
+/** One row per report group: only when there is more than one. */
+function groupSection(r: BenchResult, p: Palette): string | undefined {
+  if (r.groups.length < 2) return undefined;
+  const rows = r.groups.map((g): Cell[] => [
+    { text: escapeText(g.name) },
+    { text: formatCount(g.channels) },
+    { text: formatRate(g.askedRate) },
+    { text: formatRate(g.publishRate) },
+    { text: formatRate(g.deliveryRate) },
+    troubleCell(g.lost, p),
+    { text: formatMicros(g.latency?.p50) },
+    { text: formatMicros(g.latency?.p99) },
+    { text: formatMicros(g.latency?.p999) },
+  ]);
+  return renderTable(GROUP_HEAD, ['left', ...GROUP_HEAD.slice(1).map((): Align => 'right')], rows, p);
+}
+
+/** What bench itself spent: the figures that say whether the client or the server was measured. */
+function clientRows(r: BenchResult): Cell[][] {
+  const c = r.client;
+  const s = (v: number | undefined) => formatMicros(v === undefined ? undefined : v * 1e6);
+  const parts: string[] = [];
+  if (c.publisherCpuSeconds !== undefined) parts.push(`publishers ${s(c.publisherCpuSeconds)} (${formatMicros(c.publisherCpuUsPerMessage)} per message)`);
+  if (c.subscriberCpuSeconds !== undefined) parts.push(`subscribers ${s(c.subscriberCpuSeconds)} (${formatMicros(c.subscriberCpuUsPerDelivery)} per delivery)`);
+  if (c.sharedCpuSeconds !== undefined) parts.push(`publishers and subscribers on one thread ${s(c.sharedCpuSeconds)}`);
+  parts.push(`${r.processes > 0 ? 'main process' : 'whole process'} ${s(c.processCpuSeconds)}`);
+  const memory = `RSS ${formatBytes(c.rssBytes)}` + (c.bytesPerConnection !== undefined && r.connections > 0 ? `, ${formatBytes(c.bytesPerConnection)} per subscriber connection` : '');
+  return [
+    [{ text: 'bench CPU' }, { text: parts.join(', ') }],
+    [{ text: 'bench memory' }, { text: memory }],
+  ];
 }
 
 const LATENCY_HEAD = ['MIN', 'P50', 'P90', 'P99', 'P99.9', 'P99.99', 'MAX', 'MEAN', 'STDEV'];
 
-function latencySection(r: BenchResult, p: Palette): string {
-  const l = r.latency;
+function latencyCells(l: LatencySummary | undefined): Cell[] {
   const values = l ? [l.min, l.p50, l.p90, l.p99, l.p999, l.p9999, l.max, l.mean, l.stdev] : [];
-  const cells = LATENCY_HEAD.map((_, i): Cell => ({ text: formatMicros(values[i]) }));
-  return renderTable(
-    ['LATENCY', ...LATENCY_HEAD],
-    ['left', ...LATENCY_HEAD.map((): Align => 'right')],
-    [[{ text: 'end to end' }, ...cells]],
-    p,
-  );
+  return LATENCY_HEAD.map((_, i): Cell => ({ text: formatMicros(values[i]) }));
+}
+
+/** The widest line of a rendered block, in terminal columns (colour codes count for nothing). */
+function blockWidth(block: string): number {
+  return Math.max(0, ...block.split('\n').map(displayWidth));
+}
+
+/**
+ * The run's latency; over agents, also within one host (exact) and across hosts (every figure within
+ * the clocks' bound, said under the table). On a terminal too narrow for every column, the columns
+ * that matter least go first: STDEV and MEAN, then MAX.
+ */
+function latencySection(r: BenchResult, p: Palette, width: number | undefined): string {
+  const h = r.hostLatency;
+  const render = (keep: number) => {
+    const rows: Cell[][] = [[{ text: 'end to end' }, ...latencyCells(r.latency).slice(0, keep)]];
+    if (h) {
+      rows.push([{ text: 'same host' }, ...latencyCells(h.sameHost).slice(0, keep)]);
+      rows.push([{ text: 'across hosts' }, ...latencyCells(h.crossHost).slice(0, keep)]);
+    }
+    const head = LATENCY_HEAD.slice(0, keep);
+    return renderTable(['LATENCY', ...head], ['left', ...head.map((): Align => 'right')], rows, p);
+  };
+  let table = render(LATENCY_HEAD.length);
+  for (const keep of [LATENCY_HEAD.length - 2, LATENCY_HEAD.length - 3]) {
+    if (width === undefined || blockWidth(table) <= width) break;
+    table = render(keep);
+  }
+  if (!h) return table;
+  return `${table}\nacross hosts: within ±${formatMicros(h.boundUs)} (the clocks' bounds); same host: exact`;
+}
+
+const AGENT_HEAD = ['HOST', 'P/S', 'PUBLISHED', 'DELIVERED', 'LOST', 'P50', 'P99', 'CPU', 'CLOCK'];
+
+/**
+ * A host's clock against the coordinator's, as far as reading the figures goes: how far its shift can
+ * be wrong. The shift itself (any number: hosts' clocks start anywhere) is in the JSON.
+ */
+function clockCell(c: { boundUs: number }): string {
+  return `±${formatMicros(c.boundUs)}`;
+}
+
+/** One row per host of a run over agents: its share, its rates, its subscribers' latency, its clock against the coordinator's. */
+function agentSection(r: BenchResult, p: Palette, width: number | undefined): string | undefined {
+  if (!r.agents) return undefined;
+  const longest = Math.max(...r.agents.map((a) => displayWidth(escapeText(a.name))));
+  const table = agentTable(r, p, longest);
+  const over = width === undefined ? 0 : blockWidth(table) - width;
+  // Long host names (FQDNs) are cut in the middle, not the columns after them.
+  return over > 0 ? agentTable(r, p, Math.max(8, longest - over)) : table;
+}
+
+function agentTable(r: BenchResult, p: Palette, nameWidth: number): string {
+  const rows = r.agents!.map((a): Cell[] => {
+    const clock = a.role === 'coordinator' ? 'ref' : clockCell(a.clock);
+    const head = [{ text: fitMiddle(escapeText(a.name), nameWidth) }, { text: `${formatCount(a.publishers)}/${formatCount(a.subscribers)}` }];
+    if (a.status === 'lost') {
+      const at = a.lostAtS !== undefined ? ` at ${a.lostAtS.toFixed(1)} s` : '';
+      const last = a.lastHeard ? `; last heard: sent ${formatCount(a.lastHeard.sent)}, received ${formatCount(a.lastHeard.received)}` : '';
+      return [...head, { text: p.red(`lost${at}${last}`), span: 6 }, { text: clock }];
+    }
+    return [
+      ...head,
+      { text: formatRate(a.publishRate ?? 0) },
+      { text: formatRate(a.deliveryRate ?? 0) },
+      troubleCell(a.lost ?? 0, p),
+      { text: formatMicros(a.latency?.p50) },
+      { text: formatMicros(a.latency?.p99) },
+      { text: a.cpuSeconds === undefined ? UNKNOWN : `${a.cpuSeconds.toFixed(2)} s` },
+      { text: clock },
+    ];
+  });
+  return renderTable(AGENT_HEAD, ['left', ...AGENT_HEAD.slice(1).map((): Align => 'right')], rows, p);
 }
 
 /** Nearest-rank percentile of numbers sorted ascending; undefined for none. */
@@ -228,6 +349,7 @@ function serverSection(r: BenchResult, p: Palette): string {
       { text: 'output-buffer disconnections' },
       { text: formatCount(d), ...(d !== undefined && d > 0 ? { paint: p.red } : {}) },
     ],
+    ...clientRows(r),
   ];
   return renderTable(undefined, ['left', 'left'], rows, p);
 }
@@ -239,9 +361,15 @@ export function renderBenchReport(r: BenchResult, opts: RenderBenchOptions): str
     headerLine(r, p, opts.width),
     summarySection(r, p),
     verifiedLine(r, p),
-    latencySection(r, p),
+    latencySection(r, p, opts.width),
     perSecondSection(r, p),
   ];
+  const reconnects = reconnectLine(r);
+  if (reconnects !== undefined) sections.splice(3, 0, reconnects);
+  const groups = groupSection(r, p);
+  if (groups !== undefined) sections.push(groups);
+  const agents = agentSection(r, p, opts.width);
+  if (agents !== undefined) sections.push(agents);
   const distribution = distributionSection(r, opts);
   if (distribution !== undefined) sections.push(distribution);
   sections.push(serverSection(r, p));

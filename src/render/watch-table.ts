@@ -60,7 +60,7 @@ function channelCells(row: ChannelRow, showRates: boolean, p: Palette): Cell[] {
   const cells: Cell[] = [
     { text: escapeText(row.name) },
     // A bench run's channels are real traffic, but pubsub-mon's own: said where the kind is.
-    { text: row.pubsubMon === 'bench' ? `${row.kind}, bench` : row.kind },
+    { text: row.pubsubMon ? `${row.kind}, ${row.pubsubMon === 'bench' ? 'bench' : 'bench control'}` : row.kind },
     // Zero is worth the eye: nobody but a possible pattern subscriber hears this channel.
     { text: formatCount(row.subscribers), ...(row.subscribers === 0 ? { paint: p.yellow } : {}) },
     { text: isShard && row.slot !== undefined ? String(row.slot) : UNKNOWN },

@@ -22,6 +22,11 @@ export interface SandboxOptions {
   nodeTimeoutMs?: number;
   /** How long the cluster may take to agree. @default 30000 */
   readyTimeoutMs?: number;
+  /**
+   * The address every node binds to and announces. Off the loopback, nodes run with protected mode
+   * off (as a password-less Redis refuses non-loopback clients otherwise). @default '127.0.0.1'
+   */
+  host?: string;
 }
 
 const DEFAULT_SANDBOX_OPTIONS = {
@@ -29,9 +34,9 @@ const DEFAULT_SANDBOX_OPTIONS = {
   replicas: 0,
   nodeTimeoutMs: 2000,
   readyTimeoutMs: 30000,
+  host: '127.0.0.1',
 } as const;
 
-const SANDBOX_HOST = '127.0.0.1';
 const SLOTS = 16384;
 
 export interface SandboxNode {
@@ -69,20 +74,31 @@ export function splitSlots(n: number): Array<[number, number]> {
   return ranges;
 }
 
+/** Redis's protected mode (no password) lets only loopback clients in, whatever the node binds to. */
+function isLoopback(host: string): boolean {
+  return /^127\./.test(host) || host === '::1' || host === 'localhost';
+}
+
 function nodeUrl(host: string, port: number, password?: string): string {
   const auth = password ? `:${encodeURIComponent(password)}@` : '';
-  return `redis://${auth}${host}:${port}`;
+  // An IPv6 address needs brackets in a URL.
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  return `redis://${auth}${hostPart}:${port}`;
 }
 
 /** Starts a deployment and resolves once every node is ready (a cluster: every node agrees). */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const primaries = options.cluster ?? DEFAULT_SANDBOX_OPTIONS.cluster;
   const replicas = options.replicas ?? DEFAULT_SANDBOX_OPTIONS.replicas;
+  const host = options.host ?? DEFAULT_SANDBOX_OPTIONS.host;
   if (!Number.isInteger(primaries) || primaries < 0 || primaries > 100) {
     throw new UsageError(`--cluster must be a whole number of primaries from 0 to 100, got ${primaries}`);
   }
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 10) {
     throw new UsageError(`--replicas must be a whole number from 0 to 10, got ${replicas}`);
+  }
+  if (typeof host !== 'string' || host.trim() === '') {
+    throw new UsageError(`the sandbox host must be an address to bind to, got ${JSON.stringify(host)}`);
   }
   const isCluster = primaries > 0;
   const primaryCount = isCluster ? primaries : 1;
@@ -118,7 +134,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   let ports: number[];
   try {
-    ports = await findFreePorts(total, { busOffset: isCluster ? 10000 : 0 });
+    ports = await findFreePorts(total, { host, busOffset: isCluster ? 10000 : 0 });
   } catch (err) {
     await stop();
     throw err;
@@ -128,7 +144,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const isPrimary = i < primaryCount;
     const primaryIndex = isPrimary ? undefined : (i - primaryCount) % primaryCount;
     // Replicas would otherwise wait 5 s (the default delay) before their first sync.
-    const args = ['--repl-diskless-sync-delay', '0', ...(options.serverArgs ?? [])];
+    const args = ['--repl-diskless-sync-delay', '0'];
+    // Off the loopback, protected mode would refuse every client without a password, the nodes
+    // themselves too (a replica syncing, the admin connections below); serverArgs may still turn it on.
+    if (!isLoopback(host)) args.push('--protected-mode', 'no');
+    args.push(...(options.serverArgs ?? []));
     if (options.password) args.push('--requirepass', options.password, '--masterauth', options.password);
     if (isCluster) {
       args.push(
@@ -137,12 +157,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         '--cluster-node-timeout', String(options.nodeTimeoutMs ?? DEFAULT_SANDBOX_OPTIONS.nodeTimeoutMs),
       );
     } else if (!isPrimary) {
-      args.push('--replicaof', SANDBOX_HOST, String(ports[primaryIndex!]!));
+      args.push('--replicaof', host, String(ports[primaryIndex!]!));
     }
-    const proc = new RedisProcess({ host: SANDBOX_HOST, port, dir: path.join(dir, String(port)), args, keeper: watchdog });
+    const proc = new RedisProcess({ host, port, dir: path.join(dir, String(port)), args, keeper: watchdog });
     nodes.push({
       process: proc,
-      host: SANDBOX_HOST,
+      host,
       port,
       address: proc.address,
       role: isPrimary ? 'primary' : 'replica',
@@ -165,7 +185,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     dir,
     nodes,
     ...(options.password ? { password: options.password } : {}),
-    url: nodeUrl(SANDBOX_HOST, nodes[0]!.port, options.password),
+    url: nodeUrl(host, nodes[0]!.port, options.password),
     urls: nodes.map((n) => nodeUrl(n.host, n.port, options.password)),
     stop,
   };

@@ -55,7 +55,7 @@ interface ShardMember {
   health?: string;
 }
 
-function parseShardMember(value: unknown): ShardMember | undefined {
+function parseShardMember(value: unknown, selfId: string | undefined): ShardMember | undefined {
   const fields = flatPairs(value);
   if (fields === undefined) return undefined;
   const id = asText(fields.get('id'));
@@ -63,10 +63,13 @@ function parseShardMember(value: unknown): ShardMember | undefined {
   const host = ip !== undefined && ip !== '' ? ip : asText(fields.get('endpoint'));
   // `port` is the plain-text port; a TLS-only node lists just `tls-port`.
   const port = asInteger(fields.get('port')) || asInteger(fields.get('tls-port'));
-  if (id === undefined || id === '' || host === undefined || host === '' || host === '?' || !port) {
+  // The node asked leaves its own address empty until a peer has told it (a cluster of one node):
+  // kept with an empty host, which the caller fills with the address it reached that node at.
+  const self = id !== undefined && id === selfId && (host === undefined || host === '');
+  if (id === undefined || id === '' || ((host === undefined || host === '') && !self) || host === '?' || !port) {
     return undefined;
   }
-  const member: ShardMember = { id, host, port, isPrimary: asText(fields.get('role')) === 'master' };
+  const member: ShardMember = { id, host: host ?? '', port, isPrimary: asText(fields.get('role')) === 'master' };
   const health = normaliseHealth(asText(fields.get('health')));
   if (health !== undefined) member.health = health;
   return member;
@@ -77,7 +80,7 @@ function parseShardMember(value: unknown): ShardMember | undefined {
  * A shard caught mid-failover may have no primary: its replicas then stand as shards of their own
  * (shardId = their id, no primaryId) rather than being dropped.
  */
-export function parseClusterShards(reply: unknown): ClusterNode[] {
+export function parseClusterShards(reply: unknown, selfId?: string): ClusterNode[] {
   if (!Array.isArray(reply)) throw new MalformedReplyError('CLUSTER SHARDS reply is not an array');
   const nodes: ClusterNode[] = [];
   for (const shardValue of reply) {
@@ -90,7 +93,7 @@ export function parseClusterShards(reply: unknown): ClusterNode[] {
     const slots = slotPairs(slotNumbers);
     const rawMembers = shard.get('nodes');
     const members = (Array.isArray(rawMembers) ? rawMembers : [])
-      .map(parseShardMember)
+      .map((m) => parseShardMember(m, selfId))
       .filter((m): m is ShardMember => m !== undefined);
     const primary = members.find((m) => m.isPrimary);
     for (const member of members) {
@@ -111,8 +114,11 @@ export function parseClusterShards(reply: unknown): ClusterNode[] {
   return nodes;
 }
 
-/** `127.0.0.1:7000@17000,host.example` or `::1:7000@17000`: host and port come before the '@'. */
-function parseNodeAddress(field: string): { host: string; port: number } | undefined {
+/**
+ * `127.0.0.1:7000@17000,host.example` or `::1:7000@17000`: host and port come before the '@'. With
+ * `self`, an empty host is kept (the node asked, before any peer told it its address).
+ */
+function parseNodeAddress(field: string, self = false): { host: string; port: number } | undefined {
   const comma = field.indexOf(',');
   const withBusPort = comma === -1 ? field : field.slice(0, comma);
   const at = withBusPort.indexOf('@');
@@ -123,7 +129,7 @@ function parseNodeAddress(field: string): { host: string; port: number } | undef
   let host = hostPort.slice(0, colon);
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   const port = asInteger(hostPort.slice(colon + 1));
-  if (host === '' || !port) return undefined;
+  if ((host === '' && !self) || !port) return undefined;
   return { host, port };
 }
 
@@ -160,7 +166,7 @@ function parseNodesLine(line: string): NodesLine | undefined {
   if (flags.has('noaddr') || flags.has('handshake')) return undefined;
   const isPrimary = flags.has('master');
   if (!isPrimary && !flags.has('slave')) return undefined;
-  const address = parseNodeAddress(addressField);
+  const address = parseNodeAddress(addressField, flags.has('myself'));
   if (address === undefined) return undefined;
   const parsed: NodesLine = {
     ...address,

@@ -16,6 +16,9 @@ const LOWEST_US = 1;
 export const HIGHEST_US = 60_000_000;
 /** 3 significant digits: 0.1% value error, about 140 KiB per histogram at this range. */
 const SIGNIFICANT_DIGITS = 3;
+
+/** What HdrHistogram accepts: value precision in decimal digits. */
+type SignificantDigits = 1 | 2 | 3 | 4 | 5;
 /**
  * 64-bit counts: 32-bit ones overflow after 4.3 billion values in one bucket, about 70 minutes at
  * 1M messages/s with a tight distribution. Decoding must use the same size.
@@ -27,22 +30,27 @@ const BIT_BUCKET_SIZE = 64;
  * init in every worker and explicit destroy(), for a recording cost that is not the bottleneck here.
  * autoResize is off so every histogram has the same layout and merging takes the fast path.
  */
-export function createLatencyHistogram(): LatencyHistogram {
+export function createLatencyHistogram(significantDigits: SignificantDigits = SIGNIFICANT_DIGITS): LatencyHistogram {
   return build({
     bitBucketSize: BIT_BUCKET_SIZE,
     autoResize: false,
     lowestDiscernibleValue: LOWEST_US,
     highestTrackableValue: HIGHEST_US,
-    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    numberOfSignificantValueDigits: significantDigits,
     useWebAssembly: false,
   });
 }
 
 /** A histogram plus the count of values that were too slow for it, so clamping is never silent. */
 export class LatencyRecorder {
-  readonly histogram: LatencyHistogram = createLatencyHistogram();
+  readonly histogram: LatencyHistogram;
   /** Values above HIGHEST_US, recorded as HIGHEST_US. */
   overflow = 0;
+
+  /** @param significantDigits 3 (the default) for the run's own figures; 2 (a tenth of the memory) for many small breakdowns. */
+  constructor(significantDigits: SignificantDigits = SIGNIFICANT_DIGITS) {
+    this.histogram = createLatencyHistogram(significantDigits);
+  }
 
   /**
    * Records one latency, rounded to a whole µs and clamped to [LOWEST_US, HIGHEST_US]. Values below
@@ -163,4 +171,26 @@ export function logBuckets(h: LatencyHistogram, rows = 12): LatencyBucket[] {
     buckets[b]!.count += count;
   }
   return buckets;
+}
+
+/**
+ * The non-zero counts of `h` as [value, count, value, count, ...]: what a worker thread posts every
+ * second for the live p99. Encoding (deflate in JS) took milliseconds on the thread that reads the
+ * messages, once a second, and showed up in the very tail it was measuring; this is a walk over the
+ * counts. Each value is the lowest of its bucket, as logBuckets reads them.
+ */
+export function sparseCounts(h: LatencyHistogram): number[] {
+  if (h.totalCount === 0 || !(h instanceof JsHistogram)) return [];
+  const out: number[] = [];
+  const last = Math.min(h.countsArrayLength - 1, h.countsArrayIndex(h.maxValue));
+  for (let i = 0; i <= last; i++) {
+    const count = h.getCountAtIndex(i);
+    if (count > 0) out.push(h.valueFromIndex(i), count);
+  }
+  return out;
+}
+
+/** Adds sparseCounts() output to `target`. */
+export function addSparseCounts(target: LatencyHistogram, counts: readonly number[]): void {
+  for (let i = 0; i + 1 < counts.length; i += 2) target.recordValueWithCount(counts[i]!, counts[i + 1]!);
 }

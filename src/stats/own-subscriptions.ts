@@ -58,9 +58,12 @@ function shardChannelsNamed(c: Pick<ClientInfo, 'name'>): string[] | undefined {
   return list === '' ? [] : list.split('.').map((part) => decodeName(Buffer.from(part, 'base64url')));
 }
 
-/** True for the channels a bench run uses: real subscribers, shown as pubsub-mon's. */
-export function isBenchChannel(name: string): boolean {
-  return name.startsWith(BENCH_CHANNEL_PREFIX);
+/** Prefix of the channels bench's coordinator and agents talk on (bench/control.ts). */
+const CONTROL_CHANNEL_PREFIX = `${CLIENT_NAME_PREFIX}ctl:`;
+
+/** What a channel of pubsub-mon's own is for: a bench run's traffic, or its agents' control messages; undefined for anyone else's. */
+export function ownChannelKind(name: string): 'bench' | 'control' | undefined {
+  return name.startsWith(BENCH_CHANNEL_PREFIX) ? 'bench' : name.startsWith(CONTROL_CHANNEL_PREFIX) ? 'control' : undefined;
 }
 
 /** The sampler's pattern: matches every channel like `*`; it is never counted, whichever process holds it. */

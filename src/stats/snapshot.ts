@@ -5,9 +5,10 @@ import { hashSlot } from './hash-slot.js';
 import type { ClientInfo } from './client-list.js';
 import type { OutputBufferLimit } from './output-buffer-limit.js';
 import { commandCalls, infoNumber, parseCommandStats } from './info.js';
-import { isBenchChannel, isObserver, NO_OWN_SUBSCRIPTIONS, observerShardCounts, type OwnSubscriptions } from './own-subscriptions.js';
+import { isObserver, ownChannelKind, NO_OWN_SUBSCRIPTIONS, observerShardCounts, type OwnSubscriptions } from './own-subscriptions.js';
 import { isPubsubClient } from './client-list.js';
 import type { SubscriberClient } from './subscriber-clients.js';
+import type { PayloadSizes } from './payload-sizes.js';
 
 /** What one node answered in one round of reads; built by redis/node-reading.ts. */
 export interface NodeReading {
@@ -39,8 +40,15 @@ export interface ChannelRow {
   rate?: number;
   /** Messages the sampler heard over the window `rate` covers (set with it): what a counter adds up. */
   messages?: number;
-  /** A channel of pubsub-mon's own (a bench run's): its subscribers are real, and marked as pubsub-mon's. */
-  pubsubMon?: 'bench';
+  /** The length of that window in ms (set with `rate`): the time the channel's sampling subscription was held. */
+  sampledMs?: number;
+  /** The sizes of those messages, when the monitor keeps them (a recording). */
+  payloadSizes?: PayloadSizes;
+  /**
+   * A channel of pubsub-mon's own: a bench run's (its subscribers are real, and marked as pubsub-mon's),
+   * or the control channel of bench's agents (heard through patterns: no subscriber counted).
+   */
+  pubsubMon?: 'bench' | 'control';
   /** How the channel fares against the contract watch was given; absent for channels the contract does not cover. */
   contract?: { status: 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN'; reason: string };
 }
@@ -159,7 +167,10 @@ export function mergeChannels(topology: Topology, readings: ReadonlyMap<string, 
   const rows: ChannelRow[] = [];
   for (const [name, subscribers] of classic) if (subscribers > 0) rows.push({ name, kind: 'channel', subscribers });
   for (const row of shard.values()) if (row.subscribers > 0) rows.push(row);
-  for (const row of rows) if (isBenchChannel(row.name)) row.pubsubMon = 'bench';
+  for (const row of rows) {
+    const own = ownChannelKind(row.name);
+    if (own) row.pubsubMon = own;
+  }
   return rows;
 }
 
@@ -265,7 +276,8 @@ export function withDeclaredChannels(rows: ChannelRow[], declared: ReadonlyArray
       const owner = ownerOf(row.slot);
       if (owner) row.shard = owner.address;
     }
-    if (isBenchChannel(name)) row.pubsubMon = 'bench';
+    const own = ownChannelKind(name);
+    if (own) row.pubsubMon = own;
     out.push(row);
   }
   return out;

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/pubsub-mon.js');
+/** The built CLI, for tests that must start it through another program (prlimit, tmux). */
+export const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/pubsub-mon.js');
 
 export interface CliResult {
   code: number | null;

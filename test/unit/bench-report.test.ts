@@ -33,6 +33,7 @@ function result(over: Partial<BenchResult> = {}): BenchResult {
     subscribers: 3,
     size: 128,
     threads: 1,
+    processes: 0,
     verified: { asked: 12, found: 12, detail: 'NUMSUB on 1 node' },
     published: 30_000,
     publishErrors: 0,
@@ -61,6 +62,10 @@ function result(over: Partial<BenchResult> = {}): BenchResult {
       pubsubLimitBytes: 32 * MiB,
       obufDisconnections: 0,
     },
+    groups: [{ name: 'all', channels: 4, askedRate: 10_000, published: 30_000, expected: 90_000, received: 90_000, lost: 0, publishRate: 9876.543, deliveryRate: 29_629.625, latency: summarize(rec.histogram) }],
+    fanout: { min: 3, max: 3 },
+    connections: 3,
+    client: { publisherCpuSeconds: 0.06, subscriberCpuSeconds: 0.09, processCpuSeconds: 0.2, publisherCpuUsPerMessage: 1.99, subscriberCpuUsPerDelivery: 1.56, bytesPerConnection: 4096, rssBytes: 100 * MiB },
     incomplete: [],
     ...over,
   };
@@ -330,11 +335,55 @@ describe('benchToJson', () => {
         subscribers: 3,
         size: 128,
         threads: 1,
+        processes: 0,
+        profile: null,
       },
+      groups: [
+        {
+          group: 'all',
+          channels: 4,
+          asked_rate: 10_000,
+          published: 30_000,
+          expected: 90_000,
+          received: 90_000,
+          lost: 0,
+          publish_rate: 9876.54,
+          delivery_rate: 29_629.63,
+          latency_us: json.latency_us,
+        },
+      ],
+      fanout: { min: 3, max: 3 },
+      connections: 3,
+      reconnects: null,
+      client: {
+        publisher_cpu_seconds: 0.06,
+        subscriber_cpu_seconds: 0.09,
+        shared_cpu_seconds: null,
+        process_cpu_seconds: 0.2,
+        publisher_cpu_us_per_message: 1.99,
+        subscriber_cpu_us_per_delivery: 1.56,
+        bytes_per_connection: 4096,
+        rss_bytes: 100 * MiB,
+      },
+      agents: null,
+      host_latency: null,
       incomplete: [],
       incomplete_reasons: [],
     });
     expect(json.latency_us!.p50).toBe(125);
+  });
+
+  it('shows the groups table only when there are several groups, and the client\'s own cost and memory', () => {
+    const one = plain(result());
+    expect(one).not.toContain('GROUP');
+    expect(lineWith(one, 'bench CPU')).toContain('publishers 60.0 ms (1.99 µs per message), subscribers 90.0 ms (1.56 µs per delivery), whole process 200 ms');
+    expect(lineWith(one, 'bench memory')).toContain('4.00 KiB per subscriber connection');
+    expect(lineWith(one, 'fan-out')).toBe('fan-out 3 subscribers per channel, 3 subscriber connections');
+    const g = (name: string, lost: number) => ({ name, channels: 2, askedRate: 100, published: 1000, expected: 2000, received: 2000 - lost, lost, publishRate: 100, deliveryRate: 200 });
+    const two = renderBenchReport(result({ groups: [g('orders\u001b[2J', 0), g('news', 5)] }), { color: true });
+    expect(two).toContain('GROUP');
+    expect(two).not.toContain('\u001b[2J');
+    expect(lineWith(two, 'news')).toContain(RED);
   });
 
   it('uses null for everything unknown, never 0', () => {

@@ -7,6 +7,7 @@ import {
   type BenchRunData,
   type PublisherReport,
   type SubscriberReport,
+  type TallyReport,
 } from '../../src/stats/bench-result.js';
 import { DEFAULT_BENCH, type BenchConfig } from '../../src/stats/bench-config.js';
 import { encodeHistogram, LatencyRecorder } from '../../src/stats/histogram.js';
@@ -25,11 +26,15 @@ function histogramOf(...us: number[]): string {
 }
 
 function publisher(over: Partial<PublisherReport> = {}): PublisherReport {
-  return { id: 0, measuredSent: 300, okPerChannel: [100, 200], errors: 0, errorSamples: [], perSecond: [150, 150], lastSendNs: START + 2 * SECOND, ...over };
+  return { id: 0, measuredSent: 300, okPerChannel: [100, 200], errors: 0, errorSamples: [], perSecond: [150, 150], lastSendNs: START + 2 * SECOND, lastSeq: [120, 220], unanswered: 0, ...over };
 }
 
 function subscriber(over: Partial<SubscriberReport> = {}): SubscriberReport {
-  return { id: 0, received: 300, unique: 300, duplicates: 0, reordered: 0, foreign: 0, histogram: histogramOf(100, 200, 300), overflow: 0, perSecond: [140, 160], ...over };
+  return { id: 0, received: 300, unique: 300, duplicates: 0, reordered: 0, foreign: 0, excused: 0, reconnects: 0, ...over };
+}
+
+function tally(over: Partial<TallyReport> = {}): TallyReport {
+  return { histogram: histogramOf(100, 200, 300), overflow: 0, groupHistograms: [], receivedPerGroup: [300], uniquePerGroup: [300], excusedPerGroup: [0], perSecond: [140, 160], ...over };
 }
 
 function run(over: Partial<BenchRunData> = {}): BenchRunData {
@@ -39,10 +44,19 @@ function run(over: Partial<BenchRunData> = {}): BenchRunData {
     topologyMode: 'cluster',
     nodeCount: 6,
     threads: 2,
+    processes: 0,
     verified: { perChannel: [1, 1], asked: 2, found: 2, detail: '2 of 2' },
     measureFromNs: START,
     publishers: [publisher()],
     subscribers: [subscriber()],
+    tallies: [tally()],
+    groups: ['all'],
+    channelGroups: [0, 0],
+    channelRates: [75, 75],
+    fanout: [1, 1],
+    connections: 1,
+    subscriberCount: 1,
+    cpu: {},
     before: { cpu: 10, netIn: 1000, netOut: 5000 },
     after: { cpu: 10.3, netIn: 41_000, netOut: 85_000 },
     p99BySecond: [250, 310],
@@ -78,10 +92,8 @@ describe('assembleBenchResult: the numbers reconcile', () => {
     expect(result.elapsedMs).toBeCloseTo(2000, 6);
   });
 
-  it('merges every subscriber histogram, sums the seconds and keeps the live p99 of each', () => {
-    const { result, histogram } = assembleBenchResult(
-      run({ subscribers: [subscriber(), subscriber({ id: 1, histogram: histogramOf(1000), perSecond: [10] })] }),
-    );
+  it('merges every thread\'s histogram, sums the seconds and keeps the live p99 of each', () => {
+    const { result, histogram } = assembleBenchResult(run({ tallies: [tally(), tally({ histogram: histogramOf(1000), perSecond: [10] })] }));
     expect(histogram?.totalCount).toBe(4);
     expect(result.latency?.max).toBeGreaterThanOrEqual(1000);
     expect(result.timeseries).toEqual([
@@ -91,7 +103,7 @@ describe('assembleBenchResult: the numbers reconcile', () => {
   });
 
   it('gives no histogram when nothing was received by anyone', () => {
-    const { result, histogram } = assembleBenchResult(run({ subscribers: [] }));
+    const { result, histogram } = assembleBenchResult(run({ subscribers: [], tallies: [tally({ histogram: histogramOf(), perSecond: [] })] }));
     expect(histogram).toBeUndefined();
     expect(result.latency).toBeUndefined();
     expect(result.histogramEncoded).toBeUndefined();
@@ -110,6 +122,63 @@ describe('assembleBenchResult: the numbers reconcile', () => {
   it('leaves a counter unknown when either sample lacks it', () => {
     const { result } = assembleBenchResult(run({ before: { cpu: 1 }, after: { netIn: 5 } }));
     expect(result.server).toEqual({});
+  });
+});
+
+describe('assembleBenchResult: groups, reconnects and the client\'s own cost', () => {
+  it('gives each group its own published, expected, received, lost and latency', () => {
+    const { result } = assembleBenchResult(
+      run({
+        groups: ['orders', 'news'],
+        channelGroups: [0, 1],
+        channelRates: [50, 100],
+        verified: { perChannel: [2, 1], asked: 3, found: 3, detail: '3 of 3' },
+        subscribers: [subscriber({ received: 390, unique: 390 })],
+        tallies: [tally({ groupHistograms: [histogramOf(100, 110), histogramOf(5000)], receivedPerGroup: [195, 195], uniquePerGroup: [195, 195], excusedPerGroup: [0, 0] })],
+      }),
+    );
+    expect(result.groups.map((g) => [g.name, g.channels, g.askedRate, g.published, g.expected, g.received, g.lost])).toEqual([
+      ['orders', 1, 50, 100, 200, 195, 5],
+      ['news', 1, 100, 200, 200, 195, 5],
+    ]);
+    expect(result.groups[1]!.latency?.p50).toBeGreaterThanOrEqual(4900);
+    expect(result.groups[0]!.publishRate).toBeCloseTo(50, 6);
+    // The totals are the sums of the groups.
+    expect(result.expected).toBe(400);
+    expect(result.lost).toBe(10);
+  });
+
+  it('does not count as lost what was published while a subscriber was away, and reports the reconnects', () => {
+    const resubscribe = histogramOf(800, 1200);
+    const { result } = assembleBenchResult(
+      run({
+        config: config({ reconnect: { minMs: 100, maxMs: 200 } }),
+        subscribers: [subscriber({ unique: 280, received: 280, excused: 20, reconnects: 2 })],
+        tallies: [tally({ uniquePerGroup: [280], receivedPerGroup: [280], excusedPerGroup: [20], resubscribe })],
+      }),
+    );
+    expect(result.lost).toBe(0);
+    expect(result.groups[0]!.lost).toBe(0);
+    expect(result.reconnects?.count).toBe(2);
+    expect(result.reconnects?.excused).toBe(20);
+    expect(result.reconnects?.resubscribe?.max).toBeGreaterThanOrEqual(1200);
+    // Without --reconnect-interval there is no reconnect section at all.
+    expect(assembleBenchResult(run()).result.reconnects).toBeUndefined();
+  });
+
+  it('divides the publishing threads\' CPU by messages published and the subscribing threads\' by deliveries, unknown stays unknown', () => {
+    const { result } = assembleBenchResult(run({ cpu: { publisher: 0.0006, subscriber: 0.0003, process: 0.002 }, bytesPerConnection: 2048, rssBytes: 100 }));
+    expect(result.client.publisherCpuUsPerMessage).toBeCloseTo(2, 6);
+    expect(result.client.subscriberCpuUsPerDelivery).toBeCloseTo(1, 6);
+    expect(result.client.processCpuSeconds).toBe(0.002);
+    expect(result.client.bytesPerConnection).toBe(2048);
+    const unknown = assembleBenchResult(run()).result.client;
+    expect(unknown.publisherCpuUsPerMessage).toBeUndefined();
+    expect(unknown.sharedCpuSeconds).toBeUndefined();
+  });
+
+  it('reports the fan-out as laid out, least and most subscribed channel', () => {
+    expect(assembleBenchResult(run({ fanout: [3, 0, 7] })).result.fanout).toEqual({ min: 0, max: 7 });
   });
 });
 
@@ -137,7 +206,8 @@ describe('assembleBenchResult: why a result is incomplete, by kind', () => {
     const { result } = assembleBenchResult(
       run({
         publishers: [publisher({ failure: 'publisher 0: 127.0.0.1:7000 closed the connection' })],
-        subscribers: [subscriber({ overflow: 3, foreign: 7 })],
+        subscribers: [subscriber({ foreign: 7 })],
+        tallies: [tally({ overflow: 3 })],
         interrupted: true,
       }),
     );
@@ -174,6 +244,21 @@ describe('assembleBenchResult: why a result is incomplete, by kind', () => {
     expect(result.incomplete.map((r) => r.kind)).toEqual(['subscription-ended']);
     expect(result.incomplete[0]!.message).toMatch(/^subscriber 0: 127\.0\.0\.1:7002 ended its subscriptions to 3 shard channels at 0\.8 s, /);
     expect(incompleteExitCode(result.incomplete)).toBe(1);
+  });
+
+  it('says so when publishes went unanswered, and when deliveries are missing with nothing to explain them', () => {
+    const { result } = assembleBenchResult(
+      run({ publishers: [publisher({ unanswered: 12 })], subscribers: [subscriber({ unique: 290, received: 290 })], tallies: [tally({ uniquePerGroup: [290] })] }),
+    );
+    expect(result.lost).toBe(10);
+    expect(result.incomplete.map((r) => r.kind)).toEqual(['unanswered', 'lost']);
+    expect(result.incomplete[0]!.message).toMatch(/^12 measured publishes had no reply/);
+    expect(result.incomplete[1]!.message).toMatch(/^10 expected deliveries never arrived, though no subscriber connection was seen to end/);
+    expect(incompleteExitCode(result.incomplete)).toBe(1);
+    // A subscriber that was cut off explains its loss: no second reason.
+    const lost = { address: '127.0.0.1:7001', reason: 'connection reset', atNs: START + SECOND };
+    const cut = assembleBenchResult(run({ subscribers: [subscriber({ unique: 290, received: 290, lost })] })).result;
+    expect(cut.incomplete.map((r) => r.kind)).toEqual(['disconnected']);
   });
 
   it('is complete when nothing went wrong', () => {

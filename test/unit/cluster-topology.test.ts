@@ -128,6 +128,14 @@ describe('parseClusterShards', () => {
     expect(nodes[0]?.health).toBeUndefined();
   });
 
+  it('keeps the node asked when it does not know its own ip yet (a cluster of one), by its id, with an empty host', () => {
+    const reply = [['slots', [0, 16383], 'nodes', [['id', P1, 'port', 7000, 'ip', '', 'endpoint', '', 'role', 'master', 'health', 'online']]]];
+    expect(parseClusterShards(reply)).toEqual([]);
+    expect(parseClusterShards(reply, P1)).toMatchObject([{ id: P1, host: '', port: 7000, role: 'primary', slots: [[0, 16383]] }]);
+    // Another node's empty address is still unknown: only the one asked is ours to fill in.
+    expect(parseClusterShards(reply, P2)).toEqual([]);
+  });
+
   it('throws on a reply that is not an array', () => {
     expect(() => parseClusterShards('ERR This instance has cluster support disabled')).toThrow(/not an array/);
     expect(parseClusterShards([])).toEqual([]);
@@ -205,6 +213,11 @@ describe('parseClusterNodes', () => {
       '',
     ].join('\n'));
     expect(nodes.map((n) => n.id)).toEqual([P1]);
+  });
+
+  it('keeps the myself line with an empty address (a cluster of one node), and no other empty one', () => {
+    const nodes = parseClusterNodes([`${P1} :7000@17000 myself,master - 0 0 1 connected 0-16383`, `${P2} :7001@17001 master - 0 0 2 connected`].join('\n'));
+    expect(nodes).toMatchObject([{ id: P1, host: '', port: 7000, slots: [[0, 16383]] }]);
   });
 
   it('reads hostnames after a comma and IPv6 addresses', () => {

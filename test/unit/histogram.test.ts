@@ -1,6 +1,8 @@
 // Latency histograms: clamping, encode/decode and merge round trips, summaries and the percentile text.
 import { describe, it, expect } from 'vitest';
 import {
+  addSparseCounts,
+  sparseCounts,
   createLatencyHistogram,
   decodeHistogram,
   encodeHistogram,
@@ -177,5 +179,23 @@ describe('logBuckets', () => {
       [3, 4],
     ]);
     expect(buckets.map((b) => b.count)).toEqual([1, 1, 2]);
+  });
+});
+
+describe('sparseCounts', () => {
+  it('carries every count of a histogram, so the one rebuilt from it has the same percentiles', () => {
+    const r = new LatencyRecorder(2);
+    for (let i = 1; i <= 1000; i++) r.record(i * 7);
+    r.record(45_000_000);
+    const counts = sparseCounts(r.histogram);
+    // Far fewer numbers than buckets: only the non-zero ones travel.
+    expect(counts.length).toBeLessThan(2 * 1001);
+    const rebuilt = createLatencyHistogram(2);
+    addSparseCounts(rebuilt, counts);
+    expect(rebuilt.totalCount).toBe(1001);
+    for (const p of [0, 50, 90, 99, 99.9, 100]) expect(rebuilt.getValueAtPercentile(p)).toBe(r.histogram.getValueAtPercentile(p));
+  });
+  it('is empty for an empty histogram', () => {
+    expect(sparseCounts(createLatencyHistogram())).toEqual([]);
   });
 });

@@ -55,6 +55,33 @@ describe('typed values from the flag declarations', () => {
     expect(() => benchConfigFrom(parseFlags(BENCH_FLAGS, { messages: '10', duration: '1s' }))).toThrow(/--messages and --duration/);
   });
 
+  it('reads the fan-out flags: channels per subscriber, placement, reconnect interval', async () => {
+    const config = benchConfigFrom(await valuesOf(BENCH_FLAGS, ['bench', '-S', '50000', '-C', '100', '--channels-per-subscriber', '5', '--placement', 'dense', '--reconnect-interval', '5s:30s']));
+    expect(config).toMatchObject({ subscribers: 50_000, channels: 100, channelsPerSubscriber: 5, placement: 'dense', reconnect: { minMs: 5000, maxMs: 30_000 } });
+    expect(benchConfigFrom(await valuesOf(BENCH_FLAGS, ['bench'])).placement).toBe('sparse');
+    expect((await commandLineError(['bench', '--reconnect-interval', '5s:1s'])).message).toMatch(/--reconnect-interval: MAX must not be below MIN/);
+    expect((await commandLineError(['bench', '--placement', 'scattered'])).exitCode).toBe(2);
+  });
+
+  it('leaves to a profile what it decides, and refuses --scale and --same-names without one', async () => {
+    const config = benchConfigFrom(await valuesOf(BENCH_FLAGS, ['bench', '--profile', 'p.json', '--scale', '2.5', '--same-names', '-P', '4']));
+    expect(config).toMatchObject({ sameNames: true, publishers: 4 });
+    expect((await valuesOf(BENCH_FLAGS, ['bench', '--profile', 'p.json', '--scale', '2.5'])).scale).toBe(2.5);
+    for (const [argv, message] of [
+      [['--profile', 'p.json', '--rate', '1000'], /--rate does not go with --profile: .*--scale/],
+      [['--profile', 'p.json', '-S', '3'], /--subscribers does not go with --profile/],
+      [['--profile', 'p.json', '--mode', 'spublish'], /--mode does not go with --profile/],
+      [['--profile', 'p.json', '--subscribe', 'pattern'], /--subscribe does not go with --profile/],
+      [['--profile', 'p.json', '--channels-per-subscriber', '2'], /--channels-per-subscriber does not go with --profile/],
+      [['--scale', '2'], /--scale goes with --profile/],
+      [['--same-names'], /--same-names goes with --profile/],
+    ] as const) {
+      const values = await valuesOf(BENCH_FLAGS, ['bench', ...argv]);
+      expect(() => benchConfigFrom(values), argv.join(' ')).toThrow(message);
+    }
+    for (const bad of ['0', '-1', 'x', '1e999', 'NaN']) expect((await commandLineError(['bench', '--profile', 'p.json', '--scale', bad])).message).toMatch(/--scale takes a number above 0/);
+  });
+
   it('gives check an empty list for a list flag that is absent', async () => {
     const v = await valuesOf(CHECK_FLAGS, ['check', '-c', 'orders']);
     expect(v).toMatchObject({ channel: ['orders'], shardChannel: [], pattern: [], minSubscribers: 1 });

@@ -80,3 +80,62 @@ describe('bufferIs', () => {
     expect(bufferIs(7, 'message')).toBe(false);
   });
 });
+
+describe('RespReader.onPush, the allocation-free path for message pushes', () => {
+  /** What a reader with onPush hands out: pushes as [channel, payload] text, everything else as values. */
+  function readPushes(chunks: Buffer[], borrowed = false): { pushes: string[][]; values: RespValue[] } {
+    const pushes: string[][] = [];
+    const values: RespValue[] = [];
+    const r = new RespReader((v) => values.push(v));
+    r.onPush = (buf, cs, ce, ps, pe) => pushes.push([buf.toString('latin1', cs, ce), buf.toString('latin1', ps, pe)]);
+    for (const c of chunks) {
+      if (!borrowed) {
+        r.feed(c);
+        continue;
+      }
+      // The chunk's memory is reused as soon as the call returns, as a socket's onread buffer is.
+      const shared = Buffer.from(c);
+      r.feedBorrowed(shared);
+      shared.fill(0x23);
+    }
+    return { pushes, values };
+  }
+
+  const smessage = Buffer.from('*3\r\n$8\r\nsmessage\r\n$3\r\n{a}\r\n$2\r\nhi\r\n');
+  const binary = Buffer.concat([Buffer.from('*3\r\n$7\r\nmessage\r\n$2\r\n\xff\r\r\n$4\r\n', 'latin1'), Buffer.from([0, 13, 10, 36]), Buffer.from('\r\n')]);
+
+  it('hands whole message and smessage pushes over as positions, anything else as values', () => {
+    const { pushes, values } = readPushes([Buffer.concat([frames, smessage, binary])]);
+    expect(pushes).toEqual([
+      ['orders', 'hello'],
+      ['{a}', 'hi'],
+      ['\xff\r', '\x00\r\n$'],
+    ]);
+    // The same values as without onPush, less the message pushes.
+    expect(values).toEqual(expected().slice(1));
+  });
+
+  it('reads a push split anywhere the general way, and the same pushes come out, borrowed chunks included', () => {
+    const all = Buffer.concat([frames, smessage, binary]);
+    for (let cut = 1; cut < all.length; cut += 3) {
+      for (const borrowed of [false, true]) {
+        const { pushes, values } = readPushes([all.subarray(0, cut), all.subarray(cut)], borrowed);
+        // A push split by the cut arrives through onValue: count both ways together.
+        const asValues = values.filter((v) => Array.isArray(v) && (bufferIs(v[0], 'message') || bufferIs(v[0], 'smessage')));
+        expect(pushes.length + asValues.length, `cut at ${cut}, borrowed ${borrowed}`).toBe(3);
+        expect(values.length - asValues.length).toBe(expected().length - 1);
+      }
+    }
+  });
+
+  it('leaves to the general path what only looks like a push: other words, other lengths, a bad length', () => {
+    const lookalikes = Buffer.from('*3\r\n$7\r\nmassage\r\n$1\r\na\r\n$1\r\nb\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$7\r\nmessage\r\n$1\r\na\r\n:5\r\n');
+    const { pushes, values } = readPushes([lookalikes]);
+    expect(pushes).toEqual([]);
+    expect(values).toEqual([
+      [Buffer.from('massage'), Buffer.from('a'), Buffer.from('b')],
+      [Buffer.from('subscribe'), Buffer.from('a'), 1],
+      [Buffer.from('message'), Buffer.from('a'), 5],
+    ]);
+  });
+});

@@ -91,4 +91,34 @@ describe('SequenceTracker', () => {
     expect(t.outOfRange).toBe(3);
     expect(t.unique).toBe(1);
   });
+
+  it('excuses what a rejoined stream skipped, once, and counts a later gap as missing again', () => {
+    const t = new SequenceTracker(2);
+    feed(t, 0, [0, 1, 2]);
+    t.rejoin(0);
+    feed(t, 0, [7, 8, 10]);
+    expect(t.excused).toBe(4);
+    expect(counts(t)).toEqual({ unique: 6, duplicates: 0, reordered: 0, missing: 1 });
+    // A stream rejoined but not skipped ahead (nothing was published meanwhile) excuses nothing.
+    t.rejoin(1);
+    feed(t, 1, [0]);
+    expect(t.excused).toBe(4);
+  });
+
+  it('at the end, excuses what a rejoined stream never heard up to the last sequence sent, and only for rejoined streams', () => {
+    const t = new SequenceTracker(3);
+    feed(t, 0, [0, 1]);
+    feed(t, 1, [0, 1]);
+    t.rejoin(0);
+    t.excuseUnheard(0, 5);
+    t.excuseUnheard(1, 5);
+    expect(t.excused).toBe(4);
+    // Nothing heard before: what was sent cannot be told from warm-up, so nothing is excused.
+    t.rejoin(2);
+    t.excuseUnheard(2, 9);
+    expect(t.excused).toBe(4);
+    // Once excused, the stream is no longer marked.
+    t.excuseUnheard(0, 8);
+    expect(t.excused).toBe(4);
+  });
 });

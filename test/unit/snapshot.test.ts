@@ -143,10 +143,13 @@ describe('mergeChannels: classic channels', () => {
   });
 
   it('marks the channels of a bench run as pubsub-mon\'s, and counts their subscribers', () => {
-    const rows = mergeChannels(STANDALONE, readings({ [SA_PRIMARY.id]: { channels: new Map([['pubsub-mon:bench:abc123:0', 2], ['orders', 1]]) } }));
+    const rows = mergeChannels(STANDALONE, readings({ [SA_PRIMARY.id]: { channels: new Map([['pubsub-mon:bench:abc123:0', 2], ['orders', 1], ['pubsub-mon:ctl:lobby', 1], ['pubsub-mon:ctlx', 1]]) } }));
     expect(sorted(rows)).toEqual([
       { name: 'orders', kind: 'channel', subscribers: 1 },
       { name: 'pubsub-mon:bench:abc123:0', kind: 'channel', subscribers: 2, pubsubMon: 'bench' },
+      // The agents' control channels are marked as such (bench/control.ts); a lookalike is anybody's.
+      { name: 'pubsub-mon:ctl:lobby', kind: 'channel', subscribers: 1, pubsubMon: 'control' },
+      { name: 'pubsub-mon:ctlx', kind: 'channel', subscribers: 1 },
     ]);
   });
 

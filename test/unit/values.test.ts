@@ -1,6 +1,6 @@
 // Unit tests for the flag-value parsers: durations and whole numbers, with errors that name the flag.
 import { describe, it, expect } from 'vitest';
-import { parseDuration, parseInteger } from '../../src/values.js';
+import { parseDuration, parseDurationRange, parseInteger } from '../../src/values.js';
 import { UsageError } from '../../src/errors.js';
 
 function errorOf(fn: () => unknown): UsageError {
@@ -88,5 +88,23 @@ describe('parseInteger', () => {
     expect(err.message).toContain('--min-subscribers');
     expect(err.message).toContain('whole number');
     expect(err.exitCode).toBe(2);
+  });
+});
+
+describe('parseDurationRange', () => {
+  it('reads MIN:MAX and MIN alone', () => {
+    expect(parseDurationRange('5s:30s', '--reconnect-interval', 100)).toEqual({ minMs: 5000, maxMs: 30_000 });
+    expect(parseDurationRange('250ms', '--reconnect-interval', 100)).toEqual({ minMs: 250, maxMs: 250 });
+  });
+  it.each([
+    ['1s:', /MIN or MIN:MAX/],
+    [':1s', /MIN or MIN:MAX/],
+    ['1s:2s:3s', /MIN or MIN:MAX/],
+    ['soon', /takes a duration/],
+    ['50ms', /MIN must be at least 100ms/],
+    ['2s:1s', /MAX must not be below MIN/],
+  ])('refuses %s in one line naming the flag', (text, message) => {
+    expect(() => parseDurationRange(text, '--reconnect-interval', 100)).toThrow(message);
+    expect(() => parseDurationRange(text, '--reconnect-interval', 100)).toThrow(/--reconnect-interval/);
   });
 });

@@ -20,8 +20,8 @@ export interface ChannelJson extends NameJson {
   slot?: number | null;
   shard?: string | null;
   rate: number | null;
-  /** "bench" for the channels of a pubsub-mon bench run (real subscribers, pubsub-mon's own); absent otherwise. */
-  pubsub_mon?: 'bench';
+  /** "bench" for the channels of a pubsub-mon bench run (real subscribers, pubsub-mon's own), "control" for its agents' control channels; absent otherwise. */
+  pubsub_mon?: 'bench' | 'control';
   /** With --contract, for the channels it covers: their status and why. */
   contract?: { status: 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN'; reason: string };
 }
