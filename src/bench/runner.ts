@@ -38,7 +38,7 @@ export interface BenchHooks {
   onProgress?: (p: BenchProgress) => void;
   onNotice?: (text: string) => void;
   onPhase?: (text: string) => void;
-  /** How many agents have joined, while waiting for them (also an onPhase): worth a line even where there is no spinner. */
+  /** How many agents have joined, while waiting for them: a phase, but worth a line each time it changes even where there is no spinner. */
   onWaiting?: (text: string) => void;
 }
 
@@ -202,10 +202,7 @@ export async function runBench(target: ConnectionTarget, config: BenchConfig, ho
           want: config.agents,
           waitMs: config.agentWaitMs,
           coordinatorName: `${os.hostname()}:${process.pid}`,
-          onPhase: (text) => {
-            hooks.onPhase?.(text);
-            hooks.onWaiting?.(text);
-          },
+          onPhase: (text) => hooks.onWaiting?.(text),
           onNotice: (text) => hooks.onNotice?.(text),
         },
         signal,

@@ -136,7 +136,11 @@ export const benchCommand = defineCommand({
     const color = useColor(io, args.color);
     // discardStdin off: ora would put the terminal in raw mode to swallow keys, and Ctrl-C would no
     // longer become SIGINT (the run went on to its end).
-    const spinner = !args.json && io.stderr.isTTY ? ora({ stream: io.stderr, text: 'starting', discardStdin: false }).start() : undefined;
+    // ora draws only where it may animate: not with TERM=dumb, nor where CI is set, even on a
+    // terminal. There it would print "- starting" once and drop every later text, so bench says
+    // its phases and progress in lines instead, as it does into a log.
+    const animated = !args.json && io.stderr.isTTY ? ora({ stream: io.stderr, text: 'starting', discardStdin: false }) : undefined;
+    const spinner = animated?.isEnabled ? animated.start() : undefined;
     let lastPlain = 0;
     let lastWaiting = '';
     const outcome = await runBench(
@@ -144,11 +148,13 @@ export const benchCommand = defineCommand({
       config,
       {
         onPhase: (text) => {
-          if (spinner) spinner.text = text;
+          if (spinner) spinner.text = escapeText(text);
+          else if (!args.json) io.stderr.write(`bench: ${escapeText(text)}\n`);
         },
         onWaiting: (text) => {
           // Without a spinner (a log, CI), a line each time the count changes: the wait can be long.
-          if (!spinner && !args.json && text !== lastWaiting) io.stderr.write(`bench: ${escapeText(text)}\n`);
+          if (spinner) spinner.text = escapeText(text);
+          else if (!args.json && text !== lastWaiting) io.stderr.write(`bench: ${escapeText(text)}\n`);
           lastWaiting = text;
         },
         onNotice: (text) => {

@@ -36,6 +36,8 @@ export interface TerminalOptions {
   args: string[];
   /** Give the CLI /dev/null as stdin, as `producer | pubsub-mon ...` would give it a pipe: the terminal is then only stdout. */
   stdinNotTerminal?: boolean;
+  /** Environment variables for the CLI beyond the clean terminal's (`CI: 'true'`, say). */
+  env?: Record<string, string>;
 }
 
 /** tmux holds `remain-on-exit` panes open, so after the CLI ends its exit status can still be read. */
@@ -62,10 +64,12 @@ export async function startTerminal(opts: TerminalOptions): Promise<Terminal> {
     'set-option', '-g', 'default-terminal', 'xterm-256color', ';',
     'new-session', '-d', '-s', SESSION, '-x', String(opts.width), '-y', String(opts.height), '-c', REPO, '--',
     // Several arguments: tmux runs them directly, no shell, so nothing needs quoting. The CLI sees a
-    // colour terminal as a user's shell would give it, and nothing from the developer's environment.
+    // colour terminal as a user's shell would give it, and nothing from the developer's environment
+    // (nor CI's: where CI is set, ora draws no spinner, so the screen would depend on the machine).
     // exec keeps the CLI the pane's own process (its pid, its exit status) with stdin redirected.
     ...(opts.stdinNotTerminal ? ['sh', '-c', 'exec "$@" </dev/null', 'sh'] : []),
-    'env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', '-u', 'REDIS_URL', '-u', 'REDISCLI_AUTH', '-u', 'TMUX', 'TERM=xterm-256color',
+    'env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', '-u', 'REDIS_URL', '-u', 'REDISCLI_AUTH', '-u', 'TMUX', '-u', 'CI', 'TERM=xterm-256color',
+    ...Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
     process.execPath, BIN, ...opts.args, ';',
     'pipe-pane', '-O', '-t', SESSION, `cat >> '${outputFileIn(dir)}'`,
   );

@@ -148,6 +148,23 @@ describe('bench with 10,000 subscribers on a standalone server', () => {
     }
   }, 120_000);
 
+  it('tells its phases and progress in lines on a terminal where CI is set, as no spinner is drawn there', async () => {
+    let term: Terminal | undefined;
+    try {
+      term = await startTerminal({ width: 80, height: 24, env: { CI: 'true' }, args: ['bench', '-u', sb.url, '--rate', '20', '-S', '2', '-d', '2s', '--warmup', '300ms'] });
+      const t = term;
+      // ora alone would leave "- starting" on the screen for the whole run and say nothing more.
+      const screen = await t.waitFor((s) => s.rows.some((r) => /^bench: \d+\.\d s · sent/.test(r)), 'a progress line', 45_000);
+      const text = screen.rows.join('\n');
+      expect(text).toMatch(/^bench: connecting 1 publisher and 2 subscribers/m);
+      expect(text).toMatch(/^bench: warming up$/m);
+      expect(text).not.toContain('- starting');
+      expect(await t.waitForExit(30_000)).toEqual({ status: 0, signal: null });
+    } finally {
+      await term?.kill();
+    }
+  }, 90_000);
+
   it('counts as lost what a subscriber the server cut off misses, even when it would have reconnected on its own', async () => {
     const run = new RunningCli(['bench', '-u', sb.url, '--json', '--rate', '1000', '-S', '3', '--duration', '3s', '--warmup', '300ms', '--reconnect-interval', '2s:3s']);
     try {

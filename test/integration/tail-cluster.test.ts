@@ -4,6 +4,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { hashSlot } from '../../src/stats/hash-slot.js';
 import { Clients, ownerOfSlot } from '../helpers/redis.js';
 import { RunningCli } from '../helpers/cli.js';
+import { findChannel, watchOnce } from '../helpers/watch.js';
 
 interface TailJson { node: string; kind: string; pattern: string | null; channel: string; payload: string }
 
@@ -145,10 +146,13 @@ describe('tail on a 3+3 cluster', () => {
     try {
       for (const n of names) await expect.poll(() => total('SHARDNUMSUB', n), settle(`SSUBSCRIBE ${n}`)).toBe(1);
       const toId = (await (await clients.open(to, 'test:admin')).call('CLUSTER', 'MYID')) as string;
-      // The new owner first, then the old one in one pipeline, so it ends all three subscriptions at once.
+      // The new owner first, then the old one in one MULTI, so it ends all three subscriptions at once:
+      // commands sent separately (even pipelined) may reach the old owner in two reads, and then it
+      // ends them in two rounds, which tail rightly reports as two gaps.
       for (const node of [to, from, ...others]) {
         const admin = await clients.open(node, 'test:admin');
-        await Promise.all(slots.map((slot) => admin.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', toId)));
+        const replies = await admin.multi(slots.map((slot) => ['cluster', 'setslot', String(slot), 'node', toId])).exec();
+        expect(replies?.map(([err]) => err)).toEqual(slots.map(() => null));
       }
       const onTo = await clients.open(to, 'test:probe');
       for (const n of names) {
@@ -166,6 +170,53 @@ describe('tail on a 3+3 cluster', () => {
       const ended = await Promise.race([tail.finished(20_000), new Promise<string>((r) => setTimeout(() => r('still running'), 8_000))]);
       expect(ended).toBe(0);
       expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      await tail.interrupt();
+    }
+  });
+  it('moves shard channels one after another: a gap and a resume for each, each message once, and watch still counts none of tail\'s subscriptions', async () => {
+    const from = (await ownerOfSlot(sb, clients, hashSlot('{apart-0}jobs'))).primary;
+    const names: string[] = [];
+    for (let i = 0; names.length < 2; i++) {
+      const name = `{apart-${i}}jobs`;
+      if ((await ownerOfSlot(sb, clients, hashSlot(name))).primary === from) names.push(name);
+    }
+    const to = sb.nodes.find((n) => n.role === 'primary' && n !== from)!;
+    const others = sb.nodes.filter((n) => n.role === 'primary' && n !== from && n !== to);
+    const tail = new RunningCli(['tail', '-u', `redis://${from.address}`, ...names.flatMap((n) => ['--shard', n]), '--json']);
+    try {
+      for (const n of names) await expect.poll(() => total('SHARDNUMSUB', n), settle(`SSUBSCRIBE ${n}`)).toBe(1);
+      const toId = (await (await clients.open(to, 'test:admin')).call('CLUSTER', 'MYID')) as string;
+      for (const [i, name] of names.entries()) {
+        for (const node of [to, from, ...others]) await (await clients.open(node, 'test:admin')).call('CLUSTER', 'SETSLOT', String(hashSlot(name)), 'NODE', toId);
+        // The next slot moves only once tail has followed this one.
+        await tail.waitForLine((l) => l.includes('"kind":"resumed"') && tail.lines().filter((x) => x.includes('"kind":"resumed"')).length > i);
+      }
+      const onTo = await clients.open(to, 'test:probe');
+      for (const n of names) {
+        await expect.poll(async () => Number(((await onTo.call('PUBSUB', 'SHARDNUMSUB', n)) as [string, number])[1]), settle(`${n} on the new owner`)).toBe(1);
+      }
+      // Each round opens its own connection there, named for the channels it holds: a name cannot
+      // change while subscribed, and watch reads it to leave tail's subscriptions out of the counts.
+      const shardConnections = ((await onTo.call('CLIENT', 'LIST')) as string).split('\n').filter((l) => / name=pubsub-mon:tail-shard[: ]/.test(l));
+      expect(shardConnections.map((l) => /ssub=(\d+)/.exec(l)![1])).toEqual(['1', '1']);
+      const app = await clients.open(to, 'test:app');
+      await app.ssubscribe(names[1]!);
+      const w = await watchOnce(sb.url);
+      expect(findChannel(w, names[0]!, 'shard')).toBeUndefined();
+      expect(findChannel(w, names[1]!, 'shard')?.subscribers).toBe(1);
+      app.disconnect();
+      for (const n of names) await onTo.call('SPUBLISH', n, `after-${n}`);
+      await tail.waitForLine((l) => l.includes(`after-${names[1]!}`));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(parse(tail.stdout).map((l) => l.payload).sort()).toEqual(names.map((n) => `after-${n}`).sort());
+      const markers = tail.lines().map((l) => JSON.parse(l) as { kind: string; node: string; reason?: string }).filter((l) => !l.kind.endsWith('message'));
+      expect(markers).toEqual([
+        expect.objectContaining({ kind: 'gap', node: from.address, reason: expect.stringContaining(names[0]!) }),
+        expect.objectContaining({ kind: 'resumed', node: to.address }),
+        expect.objectContaining({ kind: 'gap', node: from.address, reason: expect.stringContaining(names[1]!) }),
+        expect.objectContaining({ kind: 'resumed', node: to.address }),
+      ]);
     } finally {
       await tail.interrupt();
     }
