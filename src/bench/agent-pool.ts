@@ -289,7 +289,7 @@ export class AgentPool {
   /**
    * An agent silent for AGENT_SILENCE_MS is lost; so is one whose workers did not load within
    * LOAD_WAIT_MS of its work, or one whose started worker has sent nothing for AGENT_SILENCE_MS
-   * (it reports every second until done) though the agent itself still beats.
+   * (it reports every second until done) while the agent itself still beats.
    */
   private checkSilence(): void {
     const now = Date.now();
@@ -302,7 +302,10 @@ export class AgentPool {
       else if (a.assignedMs !== undefined && a.workers.some((w) => !w.loaded) && now - a.assignedMs > LOAD_WAIT_MS) {
         why = `${who} did not start its workers within ${LOAD_WAIT_MS / 1000} s of being given its work`;
         since = a.assignedMs;
-      } else {
+      } else if (now - a.lastHeardMs <= BEAT_MS * 2.5) {
+        // Only while the agent itself still beats. A killed agent's workers often fell silent a
+        // moment before its last beat, so they would cross the limit first and name the wrong cause;
+        // its own silence names it at most a few seconds later.
         const mute = a.workers.find((w) => w.startedMs !== undefined && !w.done && !w.failed && now - Math.max(w.startedMs, w.lastHeardMs) > AGENT_SILENCE_MS);
         if (mute) {
           why = `${who}: a worker of it sent nothing for ${AGENT_SILENCE_MS / 1000} s`;

@@ -151,10 +151,13 @@ describe('bench --agents 3 on a 3+3 cluster', () => {
   it('reports an agent killed mid-run by name, leaves its share out, and the rest still reconciles', async () => {
     const names = ['keep1', 'keep2', 'doomed'];
     const agents = await Promise.all(names.map((n) => agent(sb.url, n, ['--control-url', control.url])));
+    const before = await calls(sb, 'publish');
     const run = new RunningCli(['bench', '-u', sb.url, '--json', '--agents', '3', '--control-url', control.url, '-P', '4', '-S', '4', '--rate', '2000', '-d', '4s', '--warmup', '300ms']);
     try {
       await until(() => agents[2]!.stderr, (s) => s.includes('running'), 30_000, 'the doomed agent to get its work');
-      await new Promise((r) => setTimeout(r, 2500));
+      // Killed about 1.5 s into the measured run, told by the server's count of publishes (300 ms of
+      // warm-up at 2000/s, then 3000 more), not by a sleep: connecting can take seconds on a loaded machine.
+      await until(async () => (await calls(sb, 'publish')) - before, (n) => n >= 600 + 3000, 40_000, 'the run to be 1.5 s into measuring');
       agents[2]!.child.kill('SIGKILL');
       const code = await run.finished(60_000);
       expect(stackTraceLines(run.stderr)).toEqual([]);
