@@ -9,7 +9,7 @@ import {
 import { renderTable, type Align, type Cell } from './table.js';
 import { makePalette, type Palette } from './color.js';
 import { escapeText } from './escape.js';
-import { displayWidth, fitMiddle } from './width.js';
+import { displayWidth, fitMiddle, wrapParts, wrapText } from './width.js';
 import { noun } from '../stats/plural.js';
 import type { BenchResult, BenchServerStats, BenchTimePoint } from '../stats/bench-result.js';
 import { formatBytes, formatCount, formatMicros, formatPercent, formatRate, UNKNOWN } from './format.js';
@@ -39,10 +39,6 @@ function msText(ms: number): string {
 const TITLE = 'pubsub-mon bench';
 const SEPARATOR = ' · ';
 
-/**
- * Parts joined by ` · ` on one line, as wide as it gets (about 170 columns): kept whole when the
- * width is unknown (not a terminal, so nothing wraps it), broken between parts to fit a terminal.
- */
 /** Where the load came from: this process's threads and processes, and the agents. */
 function hostsPart(r: BenchResult): string {
   const here = r.threads === 0 && r.processes > 0 ? `${formatCount(r.processes)} ${noun(r.processes, 'process', 'processes')}` : counted(r.threads, 'thread') + (r.processes > 0 ? ` + ${formatCount(r.processes)} ${noun(r.processes, 'process', 'processes')}` : '');
@@ -52,6 +48,10 @@ function hostsPart(r: BenchResult): string {
   return `${counted(agents, 'agent')}${local ? ` + ${here} here` : ' (none here)'}`;
 }
 
+/**
+ * Parts joined by ` · ` on one line, as wide as it gets (about 170 columns): kept whole when the
+ * width is unknown (not a terminal, so nothing wraps it), broken between parts to fit a terminal.
+ */
 function headerLine(r: BenchResult, p: Palette, width: number | undefined): string {
   const topology = `${r.topology}, ${counted(r.nodes, 'node')}`;
   const flow = r.profile
@@ -76,20 +76,8 @@ function headerLine(r: BenchResult, p: Palette, width: number | undefined): stri
     hostsPart(r),
     length + warmup,
   ];
-  const lines: string[] = [];
-  let line = '';
-  for (const part of parts) {
-    const joined = line === '' ? part : line + SEPARATOR + part;
-    if (width !== undefined && line !== '' && Array.from(joined).length > width) {
-      lines.push(line);
-      line = part;
-    } else {
-      line = joined;
-    }
-  }
-  lines.push(line);
-  // The title is painted last so that measuring widths above only ever sees plain text.
-  return lines.join('\n').replace(TITLE, p.bold(TITLE));
+  // The title is painted last so that measuring widths only ever sees plain text.
+  return wrapParts(parts, SEPARATOR, width).join('\n').replace(TITLE, p.bold(TITLE));
 }
 
 /** A count that is bad news when above zero. */
@@ -122,21 +110,30 @@ function summarySection(r: BenchResult, p: Palette): string {
   return lines.join('\n');
 }
 
-function verifiedLine(r: BenchResult, p: Palette): string {
+function verifiedLine(r: BenchResult, p: Palette, width: number | undefined): string {
   const v = r.verified;
   const counts = `${formatCount(v.found)} of ${formatCount(v.asked)}`;
-  const detail = v.detail ? ` (${escapeText(v.detail)})` : '';
-  const text = `subscriptions verified before the clock started: ${counts}${detail}`;
+  // A detail that starts with the counts itself ("4 of 4 subscriptions (...) found with ...") is said alone.
+  const said = v.detail.startsWith(`${v.found} of ${v.asked} `) ? escapeText(v.detail) : `${counts}${v.detail ? ` (${escapeText(v.detail)})` : ''}`;
+  const text = wrapText(`subscriptions verified before the clock started: ${said}`, width);
   const fanout = r.fanout.min === r.fanout.max ? formatCount(r.fanout.max) : `${formatCount(r.fanout.min)} to ${formatCount(r.fanout.max)}`;
-  const layout = `fan-out ${fanout} ${noun(r.fanout.max, 'subscriber')} per channel, ${counted(r.connections, 'subscriber connection')}`;
-  return `${v.found < v.asked ? p.red(text) : text}\n${layout}`;
+  const layout = wrapText(`fan-out ${fanout} ${noun(r.fanout.max, 'subscriber')} per channel, ${counted(r.connections, 'subscriber connection')}`, width);
+  return `${v.found < v.asked ? paintLines(text, p.red) : text}\n${layout}`;
 }
 
-function reconnectLine(r: BenchResult): string | undefined {
+/** Paints each line of a block on its own, so a colour never runs past a line's end. */
+function paintLines(block: string, paint: (s: string) => string): string {
+  return block
+    .split('\n')
+    .map((l) => paint(l))
+    .join('\n');
+}
+
+function reconnectLine(r: BenchResult, width: number | undefined): string | undefined {
   const x = r.reconnects;
   if (!x) return undefined;
   const took = x.resubscribe ? `; back and subscribed again after p50 ${formatMicros(x.resubscribe.p50)}, p99 ${formatMicros(x.resubscribe.p99)}, max ${formatMicros(x.resubscribe.max)}` : '';
-  return `reconnects: ${formatCount(x.count)}${took}; ${formatCount(x.excused)} deliveries published while a subscriber was away, not counted as lost`;
+  return wrapText(`reconnects: ${formatCount(x.count)}${took}; ${formatCount(x.excused)} deliveries published while a subscriber was away, not counted as lost`, width);
 }
 
 const GROUP_HEAD = ['GROUP', 'CHANNELS', 'ASKED', 'PUBLISHED', 'DELIVERED', 'LOST', 'P50', 'P99', 'P99.9'];
@@ -159,7 +156,7 @@ function groupSection(r: BenchResult, p: Palette): string | undefined {
 }
 
 /** What bench itself spent: the figures that say whether the client or the server was measured. */
-function clientRows(r: BenchResult): Cell[][] {
+function clientRows(r: BenchResult): [string, string[]][] {
   const c = r.client;
   const s = (v: number | undefined) => formatMicros(v === undefined ? undefined : v * 1e6);
   const parts: string[] = [];
@@ -167,10 +164,13 @@ function clientRows(r: BenchResult): Cell[][] {
   if (c.subscriberCpuSeconds !== undefined) parts.push(`subscribers ${s(c.subscriberCpuSeconds)} (${formatMicros(c.subscriberCpuUsPerDelivery)} per delivery)`);
   if (c.sharedCpuSeconds !== undefined) parts.push(`publishers and subscribers on one thread ${s(c.sharedCpuSeconds)}`);
   parts.push(`${r.processes > 0 ? 'main process' : 'whole process'} ${s(c.processCpuSeconds)}`);
-  const memory = `RSS ${formatBytes(c.rssBytes)}` + (c.bytesPerConnection !== undefined && r.connections > 0 ? `, ${formatBytes(c.bytesPerConnection)} per subscriber connection` : '');
+  const memory = [`RSS ${formatBytes(c.rssBytes)}`];
+  if (c.bytesPerConnection !== undefined && r.connections > 0) memory.push(`${formatBytes(c.bytesPerConnection)} per subscriber connection`);
+  // Each part but the last keeps its comma, so a line broken between parts still reads as a list.
+  const listed = (xs: string[]) => xs.map((x, i) => (i < xs.length - 1 ? `${x},` : x));
   return [
-    [{ text: 'bench CPU' }, { text: parts.join(', ') }],
-    [{ text: 'bench memory' }, { text: memory }],
+    ['bench CPU', listed(parts)],
+    ['bench memory', listed(memory)],
   ];
 }
 
@@ -337,7 +337,7 @@ function omemCell(s: BenchServerStats, p: Palette): Cell {
   return { text };
 }
 
-function serverSection(r: BenchResult, p: Palette): string {
+function serverSection(r: BenchResult, p: Palette, width: number | undefined): string {
   const s = r.server;
   const d = s.obufDisconnections;
   const cpu = formatMicros(s.cpuSeconds === undefined ? undefined : s.cpuSeconds * 1e6);
@@ -349,8 +349,14 @@ function serverSection(r: BenchResult, p: Palette): string {
       { text: 'output-buffer disconnections' },
       { text: formatCount(d), ...(d !== undefined && d > 0 ? { paint: p.red } : {}) },
     ],
-    ...clientRows(r),
   ];
+  const client = clientRows(r);
+  // A value too long for the room beside the labels goes on under itself, broken between parts.
+  const labelWidth = Math.max(...rows.map((row) => displayWidth(row[0]!.text)), ...client.map(([label]) => displayWidth(label)));
+  const room = width === undefined ? undefined : Math.max(20, width - labelWidth - 2);
+  for (const [label, parts] of client) {
+    wrapParts(parts, ' ', room).forEach((line, i) => rows.push([{ text: i === 0 ? label : '' }, { text: line }]));
+  }
   return renderTable(undefined, ['left', 'left'], rows, p);
 }
 
@@ -360,11 +366,11 @@ export function renderBenchReport(r: BenchResult, opts: RenderBenchOptions): str
   const sections = [
     headerLine(r, p, opts.width),
     summarySection(r, p),
-    verifiedLine(r, p),
+    verifiedLine(r, p, opts.width),
     latencySection(r, p, opts.width),
     perSecondSection(r, p),
   ];
-  const reconnects = reconnectLine(r);
+  const reconnects = reconnectLine(r, opts.width);
   if (reconnects !== undefined) sections.splice(3, 0, reconnects);
   const groups = groupSection(r, p);
   if (groups !== undefined) sections.push(groups);
@@ -372,9 +378,9 @@ export function renderBenchReport(r: BenchResult, opts: RenderBenchOptions): str
   if (agents !== undefined) sections.push(agents);
   const distribution = distributionSection(r, opts);
   if (distribution !== undefined) sections.push(distribution);
-  sections.push(serverSection(r, p));
+  sections.push(serverSection(r, p, opts.width));
   if (r.incomplete.length > 0) {
-    sections.push(r.incomplete.map((reason) => p.red(p.bold(`!! ${escapeText(reason.message)}`))).join('\n'));
+    sections.push(r.incomplete.map((reason) => paintLines(wrapText(`!! ${escapeText(reason.message)}`, opts.width, 3), (l) => p.red(p.bold(l)))).join('\n'));
   }
   return `${sections.join('\n\n')}\n`;
 }

@@ -127,3 +127,44 @@ export function fitMiddle(s: string, max: number): string {
   }
   return `${head}…${tail}`;
 }
+
+/**
+ * Plain-text parts packed into lines of at most `max` columns, joined by `separator` within a line
+ * and broken between parts (the separator is dropped at a break: end a part with its own comma to
+ * keep one). A part wider than `max` on its own is broken between its words; a single word wider
+ * than that is left whole, for the terminal to wrap. Without `max`, one line.
+ */
+export function wrapParts(parts: readonly string[], separator: string, max?: number): string[] {
+  if (max === undefined) return [parts.join(separator)];
+  const lines: string[] = [];
+  let line = '';
+  const place = (piece: string, sep: string) => {
+    const joined = line === '' ? piece : line + sep + piece;
+    if (line !== '' && displayWidth(joined) > max) {
+      lines.push(line);
+      line = piece;
+    } else {
+      line = joined;
+    }
+  };
+  for (const part of parts) {
+    if (displayWidth(part) <= max || !part.includes(' ')) {
+      place(part, separator);
+      continue;
+    }
+    // Too wide alone: its words are placed one by one, the first after the separator.
+    part.split(' ').forEach((word, i) => place(word, i === 0 ? separator : ' '));
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** Plain text broken between words into lines of `max` columns, every line after the first indented. */
+export function wrapText(text: string, max: number | undefined, indent = 2): string {
+  if (max === undefined) return text;
+  const [first = '', ...rest] = wrapParts(text.split(' '), ' ', max);
+  // The lines after the first are narrower by the indent: wrap what follows the first line again.
+  if (rest.length === 0) return first;
+  const pad = ' '.repeat(indent);
+  return [first, ...wrapParts(rest.join(' ').split(' '), ' ', Math.max(1, max - indent)).map((l) => pad + l)].join('\n');
+}

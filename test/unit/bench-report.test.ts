@@ -4,6 +4,7 @@ import { completeSeconds, renderBenchReport, renderDistribution } from '../../sr
 import { benchToJson } from '../../src/render/json/bench.js';
 import type { BenchResult } from '../../src/stats/bench-result.js';
 import { UNKNOWN } from '../../src/render/format.js';
+import { displayWidth } from '../../src/render/width.js';
 import { encodeHistogram, LatencyRecorder, summarize } from '../../src/stats/histogram.js';
 
 const MiB = 1024 * 1024;
@@ -109,6 +110,33 @@ describe('renderBenchReport', () => {
     ]);
   });
 
+  it('fits 80 columns: long lines break between words and parts, and nothing is lost in the breaking', () => {
+    const rec = recorded();
+    const r = result({
+      verified: { asked: 4, found: 4, detail: '4 of 4 subscriptions (4 subscribers × 1 channel) found with PUBSUB SHARDNUMSUB on each channel\'s shard' },
+      reconnects: { count: 1234, excused: 56_789, resubscribe: summarize(rec.histogram) },
+      client: { ...result().client, sharedCpuSeconds: 0.5 },
+      incomplete: [{ kind: 'disconnected', message: 'subscriber connection 3 of 4 on 127.0.0.1:7001 was closed by the server 1.2 s into the run: its deliveries after that are lost' }],
+    });
+    const wide = renderBenchReport(r, { color: false });
+    const narrow = renderBenchReport(r, { color: false, width: 80 });
+    expect(narrow.split('\n').filter((l) => displayWidth(l) > 80)).toEqual([]);
+    // Every word is still there, in order: only line breaks and indents were added. (The header
+    // drops its separators at breaks and the latency table its last columns: both tested apart.)
+    const sections = (t: string) => t.split('\n\n').filter((x) => !x.startsWith('LATENCY')).slice(1).map((x) => x.split(/\s+/).filter(Boolean));
+    expect(sections(narrow)).toEqual(sections(wide));
+    // The bench CPU value goes on under itself, in the value column, broken after a comma.
+    const lines = narrow.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('bench CPU'));
+    const column = lines[at]!.indexOf('publishers');
+    expect(lines[at]!.trimEnd()).toMatch(/,$/);
+    expect(lines[at + 1]!.slice(0, column).trim()).toBe('');
+    // An incomplete reason stays red and bold on each of its lines, and its continuation is indented.
+    const painted = renderBenchReport(r, { color: true, width: 80 }).split('\n').filter((l) => l.includes('\u001b[31m'));
+    expect(painted.length).toBeGreaterThan(1);
+    expect(painted.at(-1)).toMatch(/^\u001b\[31m\u001b\[1m   \S/);
+  });
+
   it('names the commands of sharded and pattern runs, replicas, and a run by message count', () => {
     const shard = plain(result({ topology: 'cluster', nodes: 6, mode: 'spublish', subscribe: 'shard', replicas: true }));
     expect(shard.split('\n')[0]).toContain('cluster, 6 nodes · SPUBLISH → SSUBSCRIBE (subscribers on replicas too) · ');
@@ -150,6 +178,9 @@ describe('renderBenchReport', () => {
     expect(lineWith(ok, 'subscriptions verified')).toBe(
       'subscriptions verified before the clock started: 12 of 12 (NUMSUB on 1 node)',
     );
+    // A detail that gives the counts itself is not preceded by them again.
+    const told = plain(result({ verified: { asked: 12, found: 12, detail: '12 of 12 subscriptions (3 subscribers × 4 channels) found with PUBSUB NUMSUB on 1 node' } }));
+    expect(lineWith(told, 'subscriptions verified')).toBe('subscriptions verified before the clock started: 12 of 12 subscriptions (3 subscribers × 4 channels) found with PUBSUB NUMSUB on 1 node');
     const short = renderBenchReport(result({ verified: { asked: 12, found: 9, detail: '' } }), { color: true });
     expect(lineWith(short, 'subscriptions verified')).toBe(
       `${RED}subscriptions verified before the clock started: 9 of 12\u001b[39m`,
