@@ -138,21 +138,37 @@ function reconnectLine(r: BenchResult, width: number | undefined): string | unde
 
 const GROUP_HEAD = ['GROUP', 'CHANNELS', 'ASKED', 'PUBLISHED', 'DELIVERED', 'LOST', 'P50', 'P99', 'P99.9'];
 
-/** One row per report group: only when there is more than one. */
-function groupSection(r: BenchResult, p: Palette): string | undefined {
+/**
+ * One row per report group: only when there is more than one. On a terminal too narrow for it,
+ * P99.9 goes, then long group names (globs, channel names) are cut in the middle.
+ */
+function groupSection(r: BenchResult, p: Palette, width: number | undefined): string | undefined {
   if (r.groups.length < 2) return undefined;
-  const rows = r.groups.map((g): Cell[] => [
-    { text: escapeText(g.name) },
-    { text: formatCount(g.channels) },
-    { text: formatRate(g.askedRate) },
-    { text: formatRate(g.publishRate) },
-    { text: formatRate(g.deliveryRate) },
-    troubleCell(g.lost, p),
-    { text: formatMicros(g.latency?.p50) },
-    { text: formatMicros(g.latency?.p99) },
-    { text: formatMicros(g.latency?.p999) },
-  ]);
-  return renderTable(GROUP_HEAD, ['left', ...GROUP_HEAD.slice(1).map((): Align => 'right')], rows, p);
+  const names = r.groups.map((g) => escapeText(g.name));
+  const longest = Math.max(...names.map(displayWidth));
+  const render = (nameWidth: number, columns: number) => {
+    const rows = r.groups.map((g, i): Cell[] =>
+      [
+        { text: fitMiddle(names[i]!, nameWidth) },
+        { text: formatCount(g.channels) },
+        { text: formatRate(g.askedRate) },
+        { text: formatRate(g.publishRate) },
+        { text: formatRate(g.deliveryRate) },
+        troubleCell(g.lost, p),
+        { text: formatMicros(g.latency?.p50) },
+        { text: formatMicros(g.latency?.p99) },
+        { text: formatMicros(g.latency?.p999) },
+      ].slice(0, columns),
+    );
+    const head = GROUP_HEAD.slice(0, columns);
+    return renderTable(head, ['left', ...head.slice(1).map((): Align => 'right')], rows, p);
+  };
+  const table = render(longest, GROUP_HEAD.length);
+  if (width === undefined || blockWidth(table) <= width) return table;
+  // P99.9 goes first (P99 stays), then the names give up what is still too much, down to 8 columns.
+  const fewer = render(longest, GROUP_HEAD.length - 1);
+  const over = blockWidth(fewer) - width;
+  return over > 0 ? render(Math.max(8, longest - over), GROUP_HEAD.length - 1) : fewer;
 }
 
 /** What bench itself spent: the figures that say whether the client or the server was measured. */
@@ -372,7 +388,7 @@ export function renderBenchReport(r: BenchResult, opts: RenderBenchOptions): str
   ];
   const reconnects = reconnectLine(r, opts.width);
   if (reconnects !== undefined) sections.splice(3, 0, reconnects);
-  const groups = groupSection(r, p);
+  const groups = groupSection(r, p, opts.width);
   if (groups !== undefined) sections.push(groups);
   const agents = agentSection(r, p, opts.width);
   if (agents !== undefined) sections.push(agents);

@@ -417,6 +417,27 @@ describe('benchToJson', () => {
     expect(lineWith(two, 'news')).toContain(RED);
   });
 
+  it('fits the groups table into a narrow terminal: P99.9 goes first, then long names are cut in the middle', () => {
+    const rec = recorded();
+    const g = (name: string, lost = 0) => ({ name, channels: 12, askedRate: 1000, published: 1_000, expected: 9_000, received: 9_000 - lost, lost, publishRate: 1000, deliveryRate: 9000, latency: summarize(rec.histogram) });
+    const groupLines = (t: string) => t.slice(t.indexOf('GROUP')).split('\n\n')[0]!.split('\n');
+    const groups = [g('tenant:acme:orders:*'), g('tenant:acme:invoices:*', 123_456)];
+    // Wide enough: every column, whole names.
+    const wide = groupLines(renderBenchReport(result({ groups }), { color: false, width: 120 }));
+    expect(wide[0]).toMatch(/ P99\.9$/);
+    expect(wide[2]).toMatch(/^tenant:acme:invoices:\* /);
+    const at80 = groupLines(renderBenchReport(result({ groups }), { color: false, width: 80 }));
+    expect(at80.filter((l) => displayWidth(l) > 80)).toEqual([]);
+    expect(at80[0]).toMatch(/ P99$/);
+    const narrow = groupLines(renderBenchReport(result({ groups }), { color: false, width: 76 }));
+    expect(narrow.filter((l) => displayWidth(l) > 76)).toEqual([]);
+    // Cut in the middle: both ends stay, so the two names are still told apart.
+    expect(narrow[1]).toMatch(/^tenant.*…rs:\* /);
+    expect(narrow[2]).toMatch(/^tenant.*…es:\* /);
+    // Without a terminal nothing is cut.
+    expect(plain(result({ groups: [g('x'.repeat(60)), g('news')] }))).toContain('x'.repeat(60));
+  });
+
   it('uses null for everything unknown, never 0', () => {
     const json = benchToJson(
       result({
