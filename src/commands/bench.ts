@@ -21,7 +21,7 @@ export const BENCH_FLAGS = {
   publishers: integer({ alias: 'P', default: DEFAULT_BENCH.publishers, min: 1, max: 10_000, describe: 'Publishing connections (spread over the nodes)' }),
   subscribers: integer({ alias: 'S', default: DEFAULT_BENCH.subscribers, min: 0, max: 1_000_000, describe: 'Subscriber connections (each takes every channel unless --channels-per-subscriber)' }),
   'channels-per-subscriber': integer({ min: 1, describe: 'Channels each subscriber takes (default: all of them)' }),
-  placement: choice(PLACEMENTS, { default: DEFAULT_BENCH.placement, describe: 'With --channels-per-subscriber: sparse spreads subscribers evenly over the channels, dense puts them all on the first ones' }),
+  placement: choice(PLACEMENTS, { describe: `With --channels-per-subscriber: sparse spreads subscribers evenly over the channels, dense puts them all on the first ones (default ${DEFAULT_BENCH.placement})` }),
   'reconnect-interval': custom({ type: 'string', describe: 'Subscribers close and reopen their connections every MIN[:MAX] (5s:30s); what is published meanwhile is not counted as lost' }, (v, flag) => (v === undefined ? undefined : parseDurationRange(v, flag, 100))),
   size: integer({ default: DEFAULT_BENCH.size, min: 0, describe: 'Payload bytes (at least 24: the header)' }),
   mode: choice(['publish', 'spublish'], { default: DEFAULT_BENCH.mode, describe: 'PUBLISH, or SPUBLISH to each channel\'s owner (Redis 7+)' }),
@@ -61,6 +61,9 @@ export function benchConfigFrom(args: FlagValues<typeof BENCH_FLAGS>): BenchConf
   if (args.messages !== undefined && args.duration !== undefined) throw new UsageError('--messages and --duration both say when to stop: give one');
   if (args.agents === 0 && args.controlUrl !== undefined) throw new UsageError('--control-url goes with --agents N');
   if (args.processes !== undefined && args.threads !== DEFAULT_BENCH.threads) throw new UsageError('--processes and --threads both say how to spread the work here: give one');
+  if (args.placement !== undefined && args.channelsPerSubscriber === undefined && args.profile === undefined) {
+    throw new UsageError('--placement goes with --channels-per-subscriber N: without it every subscriber takes every channel, and there is nothing to place');
+  }
   if (args.profile === undefined) {
     if (args.scale !== undefined) throw new UsageError('--scale goes with --profile');
     if (args.sameNames) throw new UsageError('--same-names goes with --profile');
@@ -70,6 +73,7 @@ export function benchConfigFrom(args: FlagValues<typeof BENCH_FLAGS>): BenchConf
     }
     if (args.subscribe !== undefined) throw new UsageError('--subscribe does not go with --profile: each channel of the profile is classic or shard');
     if (args.channelsPerSubscriber !== undefined) throw new UsageError('--channels-per-subscriber does not go with --profile: the profile sets each channel\'s subscribers');
+    if (args.placement !== undefined) throw new UsageError('--placement does not go with --profile: the profile sets each channel\'s subscribers');
   }
   return {
     rate: args.rate,
@@ -83,7 +87,7 @@ export function benchConfigFrom(args: FlagValues<typeof BENCH_FLAGS>): BenchConf
     subscribe: args.subscribe ?? (args.mode === 'spublish' ? 'shard' : 'channel'),
     replicas: args.replicas,
     threads: args.threads,
-    placement: args.placement,
+    placement: args.placement ?? DEFAULT_BENCH.placement,
     agents: args.agents,
     local: args.local,
     agentWaitMs: args.agentWait,

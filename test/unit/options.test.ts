@@ -75,6 +75,8 @@ describe('typed values from the flag declarations', () => {
       [['--profile', 'p.json', '--channels-per-subscriber', '2'], /--channels-per-subscriber does not go with --profile/],
       [['--scale', '2'], /--scale goes with --profile/],
       [['--same-names'], /--same-names goes with --profile/],
+      [['--placement', 'dense'], /--placement goes with --channels-per-subscriber N/],
+      [['--profile', 'p.json', '--placement', 'sparse'], /--placement does not go with --profile/],
     ] as const) {
       const values = await valuesOf(BENCH_FLAGS, ['bench', ...argv]);
       expect(() => benchConfigFrom(values), argv.join(' ')).toThrow(message);
