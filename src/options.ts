@@ -184,9 +184,9 @@ export function targetFromArgs(args: ConnectionValues, env: NodeJS.ProcessEnv = 
  * The warning redis-cli gives too: a password on the command line (-a, or inside --url) is visible
  * to every user of the machine through ps. Undefined when there is nothing to warn about.
  */
-export function passwordOnCommandLine(args: Pick<ConnectionValues, 'password' | 'url' | 'authWarning'>): string | undefined {
+export function passwordOnCommandLine(args: Pick<ConnectionValues, 'password' | 'url' | 'authWarning'>, urlFlag = '--url'): string | undefined {
   if (!args.authWarning) return undefined;
   const inUrl = args.url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(args.url);
   if (args.password === undefined && !inUrl) return undefined;
-  return `warning: a password given with ${args.password !== undefined ? '-a/--password' : '--url'} can be read by other users of this machine (ps); set REDISCLI_AUTH instead, or --no-auth-warning`;
+  return `warning: a password given with ${args.password !== undefined ? '-a/--password' : urlFlag} can be read by other users of this machine (ps); set REDISCLI_AUTH instead, or --no-auth-warning`;
 }

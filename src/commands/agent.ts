@@ -31,7 +31,7 @@ export const agentCommand = defineCommand({
     if (!AGENT_NAME.test(name)) throw new UsageError(`--name takes 1 to 64 letters, digits and . _ @ -, got '${name}'`);
     if (args.processes !== undefined && args.threads !== DEFAULT_AGENT_THREADS) throw new UsageError('--processes and --threads both say how to spread the work here: give one');
     const target = targetFor(args, io);
-    const control = controlTargetFor(args.controlUrl, args.timeout, io);
+    const control = controlTargetFor(args.controlUrl, args.timeout, io, args.authWarning);
     const { runAgent } = await import('../bench/agent.js');
     await runAgent(
       target,

@@ -127,7 +127,7 @@ export const benchCommand = defineCommand({
       config = { ...config, mix: profileToMix(await loadProfile(args.profile), { scale }), profile: { file: args.profile, scale } };
     }
     const target = targetFor(args, io);
-    const control = controlTargetFor(args.controlUrl, args.timeout, io);
+    const control = controlTargetFor(args.controlUrl, args.timeout, io, args.authWarning);
     const [{ runBench }, { renderBenchReport }, { benchToJson }, { jsonLine }, { incompleteExitCode }, { percentileDistribution }, { default: ora }] = await Promise.all([
       import('../bench/runner.js'),
       import('../render/bench-report.js'),

@@ -28,11 +28,14 @@ export function targetFor(args: ConnectionValues, io: Io): ConnectionTarget {
 }
 
 /** The server of --control-url (bench --agents, agent): checked as that flag, then resolved as a target. */
-export function controlTargetFor(url: string | undefined, timeoutMs: number, io: Io): ConnectionTarget | undefined {
+export function controlTargetFor(url: string | undefined, timeoutMs: number, io: Io, authWarning: boolean): ConnectionTarget | undefined {
   if (url === undefined) return undefined;
   if (url.trim() === '') throw new UsageError('--control-url needs a redis:// or rediss:// URL, got an empty one');
   parseRedisUrl(url, '--control-url');
-  return resolveTarget({ url, timeoutMs }, io.env);
+  const target = resolveTarget({ url, timeoutMs }, io.env);
+  const warning = passwordOnCommandLine({ url, authWarning, password: undefined }, '--control-url');
+  if (warning) complain(io, warning);
+  return target;
 }
 
 export const processIo = (): Io => ({

@@ -75,6 +75,19 @@ describe('small things, against a real server', () => {
     expect(quiet.stderr).toBe('');
   });
 
+  it('warns for a password inside --control-url too, naming that flag, and never shows it', async () => {
+    const control = `redis://:${SECRET}@127.0.0.1:${locked.nodes[0]!.port}`;
+    // No agent comes: bench gives up after --agent-wait, which is all this needs.
+    const r = await runCli(['bench', '-u', sb.url, '--agents', '1', '--agent-wait', '300ms', '--control-url', control], { timeoutMs: 20_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^pubsub-mon: warning: a password given with --control-url can be read by other users .*REDISCLI_AUTH/);
+    expect(r.stderr + r.stdout).not.toContain(SECRET);
+    const quiet = await runCli(['agent', '-u', sb.url, '--control-url', control, '--no-auth-warning', '--once', '--name', 'x'], { timeoutMs: 3_000 });
+    expect(quiet.stderr).toContain('waiting for a coordinator');
+    expect(quiet.stderr).not.toContain('warning');
+    expect(quiet.stderr).not.toContain(SECRET);
+  });
+
   it('refuses a duration no timer can hold, instead of refreshing as fast as it can', async () => {
     for (const args of [
       ['watch', '-u', sb.url, '--interval', '99999h'],
