@@ -419,7 +419,10 @@ export function assembleBenchResult(input: BenchRunData): AssembledBench {
   const unique = subscribers.reduce((s, r) => s + r.unique, 0) - gone.unique;
   const excused = subscribers.reduce((s, r) => s + r.excused, 0) - gone.excused;
   const lastSend = Math.max(a.measureFromNs, ...publishers.map((p) => p.lastSendNs));
-  const windowSec = Math.max(1e-9, (lastSend - a.measureFromNs) / 1e9);
+  // A paced run's n messages stand for n intervals of the schedule, not the n - 1 between the first
+  // send and the last: without the last interval, 3 messages at 3/s would read 4.5/s.
+  const askedRate = config.mix ? a.channelRates.reduce((x, y) => x + y, 0) : config.rate;
+  const windowSec = Math.max(1e-9, (lastSend - a.measureFromNs) / 1e9 + (askedRate > 0 && ok + errors > 0 ? 1 / askedRate : 0));
 
   const histogram = mergeEncoded(a.tallies.map((t) => t.histogram));
 
@@ -506,7 +509,7 @@ export function assembleBenchResult(input: BenchRunData): AssembledBench {
     subscribe: config.subscribe,
     replicas: config.replicas,
     ...(config.profile ? { profile: { ...config.profile, sameNames: config.sameNames === true } } : {}),
-    askedRate: config.mix ? a.channelRates.reduce((x, y) => x + y, 0) : config.rate,
+    askedRate,
     durationMs: config.durationMs,
     warmupMs: config.warmupMs,
     ...(config.messages !== undefined ? { messages: config.messages } : {}),

@@ -92,6 +92,17 @@ describe('assembleBenchResult: the numbers reconcile', () => {
     expect(result.elapsedMs).toBeCloseTo(2000, 6);
   });
 
+  it('gives a paced run the rate it kept: n messages are n intervals of the schedule, not n - 1', () => {
+    // 3 messages at 3/s, sent at 0, 1/3 and 2/3 s into measuring: 3/s, not 4.5/s.
+    const paced = run({ config: config({ rate: 3, messages: 3 }), channelRates: [1.5, 1.5], publishers: [publisher({ measuredSent: 3, okPerChannel: [2, 1], perSecond: [3], lastSendNs: START + (2 / 3) * SECOND, lastSeq: [1, 0] })] });
+    const { result } = assembleBenchResult(paced);
+    expect(result.publishRate).toBeCloseTo(3, 6);
+    expect(result.elapsedMs).toBeCloseTo(1000, 6);
+    // As fast as possible there is no schedule: the window ends at the last send.
+    const { result: max } = assembleBenchResult({ ...paced, config: config({ rate: 0, messages: 3 }) });
+    expect(max.publishRate).toBeCloseTo(4.5, 6);
+  });
+
   it('merges every thread\'s histogram, sums the seconds and keeps the live p99 of each', () => {
     const { result, histogram } = assembleBenchResult(run({ tallies: [tally(), tally({ histogram: histogramOf(1000), perSecond: [10] })] }));
     expect(histogram?.totalCount).toBe(4);
