@@ -25,10 +25,11 @@ function counted(n: number, one: string): string {
   return `${formatCount(n)} ${noun(n, one)}`;
 }
 
-const PUBLISH_COMMAND: Record<BenchResult['mode'], string> = { publish: 'PUBLISH', spublish: 'SPUBLISH' };
+const PUBLISH_COMMAND: Record<BenchResult['mode'], string> = { publish: 'PUBLISH', spublish: 'SPUBLISH', mixed: 'PUBLISH and SPUBLISH' };
 const SUBSCRIBE_COMMAND: Record<BenchResult['subscribe'], string> = {
   channel: 'SUBSCRIBE',
   pattern: 'PSUBSCRIBE',
+  mixed: 'SUBSCRIBE and SSUBSCRIBE',
   shard: 'SSUBSCRIBE',
 };
 

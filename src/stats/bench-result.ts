@@ -178,8 +178,9 @@ export interface BenchResult {
   target: string;
   topology: 'standalone' | 'cluster';
   nodes: number;
-  mode: PublishMode;
-  subscribe: SubscribeMode;
+  /** A profile replay takes each channel's kind from the profile: `mixed` when it has both. */
+  mode: PublishMode | 'mixed';
+  subscribe: SubscribeMode | 'mixed';
   /** Subscribers were spread over replicas too. */
   replicas: boolean;
   /** A replayed traffic profile: its file, the rate multiplier, and whether the recorded names were used as they are. */
@@ -408,6 +409,14 @@ function subscriberLoss(r: SubscriberReport & { lost: NonNullable<SubscriberRepo
   return { kind: 'disconnected', message: `${head}: the server closed it; a slow subscriber is cut off at the client-output-buffer-limit for pubsub; ${tail}` };
 }
 
+/** The publish and subscribe commands of a run; a replay's come from its profile's channels, classic or shard. */
+function commandsOf(config: BenchConfig): Pick<BenchResult, 'mode' | 'subscribe'> {
+  if (!config.mix) return { mode: config.mode, subscribe: config.subscribe };
+  const kinds = new Set(config.mix.channels.map((c) => c.kind));
+  if (kinds.size > 1) return { mode: 'mixed', subscribe: 'mixed' };
+  return kinds.has('shard') ? { mode: 'spublish', subscribe: 'shard' } : { mode: 'publish', subscribe: 'channel' };
+}
+
 /** Folds the reports and server samples into the result; pure, so every reconciliation is unit-tested. */
 export function assembleBenchResult(input: BenchRunData): AssembledBench {
   const { a, gone } = withoutLostHosts(input);
@@ -505,8 +514,7 @@ export function assembleBenchResult(input: BenchRunData): AssembledBench {
     target: a.target,
     topology: a.topologyMode,
     nodes: a.nodeCount,
-    mode: config.mode,
-    subscribe: config.subscribe,
+    ...commandsOf(config),
     replicas: config.replicas,
     ...(config.profile ? { profile: { ...config.profile, sameNames: config.sameNames === true } } : {}),
     askedRate,

@@ -179,6 +179,8 @@ async function recordAndCheck(sb: Sandbox, nodes: { classic: SandboxNode[]; shar
       expect(g.received, g.group).toBe(g.expected);
     }
     expect(bench.config.profile).toEqual({ file, scale: 1, same_names: false });
+    // Classic and shard channels both: the config says so rather than the flags' default.
+    expect([bench.config.mode, bench.config.subscribe]).toEqual(['mixed', 'mixed']);
     expect(heardFromBench).toBe(0);
   } finally {
     publishing.stop();
@@ -187,7 +189,7 @@ async function recordAndCheck(sb: Sandbox, nodes: { classic: SandboxNode[]; shar
 
 interface BenchReplayJson {
   groups: Array<{ group: string; channels: number; asked_rate: number; publish_rate: number; delivery_rate: number; expected: number; received: number; lost: number }>;
-  config: { profile: { file: string; scale: number; same_names: boolean } | null };
+  config: { profile: { file: string; scale: number; same_names: boolean } | null; mode: string; subscribe: string };
   incomplete: string[];
 }
 

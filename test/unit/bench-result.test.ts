@@ -103,6 +103,17 @@ describe('assembleBenchResult: the numbers reconcile', () => {
     expect(max.publishRate).toBeCloseTo(4.5, 6);
   });
 
+  it('says which commands a profile replay used: its channels\' kinds, mixed when it has both', () => {
+    const ch = (name: string, kind: 'channel' | 'shard') => ({ name, kind, rate: 75, subscribers: 1, sizes: [{ bytes: 128, weight: 1 }], group: name });
+    const replay = (kinds: Array<'channel' | 'shard'>) =>
+      assembleBenchResult(run({ config: config({ mix: { channels: kinds.map((k, i) => ch(`c${i}`, k)) }, profile: { file: 'p.json', scale: 1 } }) })).result;
+    expect(replay(['channel', 'shard'])).toMatchObject({ mode: 'mixed', subscribe: 'mixed' });
+    expect(replay(['shard', 'shard'])).toMatchObject({ mode: 'spublish', subscribe: 'shard' });
+    expect(replay(['channel', 'channel'])).toMatchObject({ mode: 'publish', subscribe: 'channel' });
+    // A run from the flags says what the flags said.
+    expect(assembleBenchResult(run({ config: config({ mode: 'spublish', subscribe: 'shard' }) })).result).toMatchObject({ mode: 'spublish', subscribe: 'shard' });
+  });
+
   it('merges every thread\'s histogram, sums the seconds and keeps the live p99 of each', () => {
     const { result, histogram } = assembleBenchResult(run({ tallies: [tally(), tally({ histogram: histogramOf(1000), perSecond: [10] })] }));
     expect(histogram?.totalCount).toBe(4);
