@@ -359,7 +359,8 @@ export async function runBench(target: ConnectionTarget, config: BenchConfig, ho
       ...(pool ? { hosts: hostData(hosts, roles, handles, plan, pool) } : {}),
       // Below a hundred connections, RSS moving by itself (heaps growing, collections) drowns what they cost.
       ...(plan.connections >= MIN_CONNECTIONS_FOR_MEMORY ? { bytesPerConnection: (Math.max(0, rssConnected - rssLoaded) + handles.reduce((s, h) => s + (h.rssGrowth ?? 0), 0)) / plan.connections } : {}),
-      rssBytes: process.memoryUsage.rss(),
+      // This host's bench processes: the main one and its children (an agent's are its own business).
+      rssBytes: process.memoryUsage.rss() + handles.reduce((s, h, i) => s + (roles[i]!.host === 0 ? (h.rss ?? 0) : 0), 0),
       before: await before,
       after,
       ...(peakOmem !== undefined ? { peakOmem } : {}),

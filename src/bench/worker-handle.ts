@@ -22,6 +22,8 @@ export abstract class WorkerState {
   cpuNs?: number;
   /** A child process's own RSS growth while it connected (a thread's is in the parent's). */
   rssGrowth?: number;
+  /** A child process's RSS at the end of the run, still connected. */
+  rss?: number;
   /** The worker could not do its job for a reason it understood (a refused connection, ...). */
   failed?: { message: string; kind: ErrorKind };
   /** The worker threw something it did not expect: a bug, surfaced as one. */
@@ -49,6 +51,7 @@ export abstract class WorkerState {
       this.done = m.subscribers;
       this.tally = m.tally;
       if (m.cpuNs !== undefined) this.cpuNs = m.cpuNs;
+      if (m.rss !== undefined) this.rss = m.rss;
     }
     this.wake();
   }

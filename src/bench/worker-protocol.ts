@@ -44,7 +44,7 @@ export type ToWorker = { type: 'connect' } | { type: 'start'; timing: Timing } |
 /**
  * Worker to main thread: `loaded` before it connects, `ready` once connected and subscribed (or `failed`), `progress` every
  * PROGRESS_MS with the last interval's latencies (histogram.ts sparseCounts), `published` when its publishers are done (with the
- * thread's CPU time while measuring, when it only publishes), `done` last.
+ * thread's CPU time while measuring, when it only publishes), `done` last (with a child process's own RSS).
  */
 export type FromWorker =
   | { type: 'loaded' }
@@ -52,7 +52,7 @@ export type FromWorker =
   | { type: 'failed'; message: string; kind: ErrorKind }
   | { type: 'progress'; sent: number; received: number; interval: number[] }
   | { type: 'published'; publishers: PublisherReport[]; cpuNs?: number }
-  | { type: 'done'; subscribers: SubscriberReport[]; tally: TallyReport; cpuNs?: number }
+  | { type: 'done'; subscribers: SubscriberReport[]; tally: TallyReport; cpuNs?: number; rss?: number }
   /** A child process's last word: it exits once this is written. */
   | { type: 'bye' };
 

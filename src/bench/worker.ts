@@ -132,7 +132,8 @@ async function main(): Promise<void> {
       if (progress) clearInterval(progress);
       const reports = subscribers.map((s) => s.finish(m.lastSent));
       const cpuNs = subscribers.length > 0 ? cpuSince() : undefined;
-      send({ type: 'done', subscribers: reports, tally: tally.report(), ...(cpuNs !== undefined ? { cpuNs } : {}) });
+      // A thread's memory is its process's; a child process reports its own, read while still connected.
+      send({ type: 'done', subscribers: reports, tally: tally.report(), ...(cpuNs !== undefined ? { cpuNs } : {}), ...(parentPort ? {} : { rss: process.memoryUsage.rss() }) });
       subscribers.forEach((s) => s.close());
       publishers.forEach((p) => p.close());
       port.close();

@@ -181,7 +181,7 @@ function clientRows(r: BenchResult): [string, string[]][] {
   if (c.subscriberCpuSeconds !== undefined) parts.push(`subscribers ${s(c.subscriberCpuSeconds)} (${formatMicros(c.subscriberCpuUsPerDelivery)} per delivery)`);
   if (c.sharedCpuSeconds !== undefined) parts.push(`publishers and subscribers on one thread ${s(c.sharedCpuSeconds)}`);
   parts.push(`${r.processes > 0 ? 'main process' : 'whole process'} ${s(c.processCpuSeconds)}`);
-  const memory = [`RSS ${formatBytes(c.rssBytes)}`];
+  const memory = [`RSS ${formatBytes(c.rssBytes)}${r.processes > 0 ? ` (this process and its ${formatCount(r.processes)} ${noun(r.processes, 'child process', 'child processes')})` : ''}`];
   if (c.bytesPerConnection !== undefined && r.connections > 0) memory.push(`${formatBytes(c.bytesPerConnection)} per subscriber connection`);
   // Each part but the last keeps its comma, so a line broken between parts still reads as a list.
   const listed = (xs: string[]) => xs.map((x, i) => (i < xs.length - 1 ? `${x},` : x));

@@ -116,6 +116,9 @@ describe('bench with 10,000 subscribers on a standalone server', () => {
     const doc = JSON.parse(r.stdout) as BenchJson & { config: { processes: number } };
     // 1,000 connections at 128 per process: 8 child processes.
     expect(doc.config.processes).toBe(8);
+    // The children's memory is counted too: nine node processes take far more than the main one alone
+    // (each node process holds tens of MiB before it opens a connection).
+    expect(doc.client.rss_bytes).toBeGreaterThan(9 * 25 * 1024 * 1024);
     expect(doc.verified).toMatchObject({ asked: 1000, found: 1000 });
     expect(doc.expected).toBe(doc.published * 1000);
     expect(doc.received).toBe(doc.expected);

@@ -83,6 +83,7 @@ export interface BenchJson {
     publisher_cpu_us_per_message: number | null;
     subscriber_cpu_us_per_delivery: number | null;
     bytes_per_connection: number | null;
+    /** This host's bench processes at the end of the run: the main one and its child processes (config.processes). */
     rss_bytes: number | null;
   };
   /**
