@@ -183,7 +183,6 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
     const status = [
       ui.view === 'channels' ? `sort ${ui.channelSort}` : ui.view === 'clients' ? (ui.groupBy ? `grouped by ${ui.groupBy} (g)` : `sort ${ui.clientSort}`) : '',
       ui.rates ? '' : 'rates off (r)',
-      o.recording ? `recording ${Math.floor(o.recording.elapsedMs / 1000)} of ${o.recording.windowMs / 1000} s` : '',
     ].filter((x) => x !== '');
     const screen = renderScreen({
       ...present(last, ui, o.limit),
@@ -196,8 +195,12 @@ export async function interactive(monitor: Monitor, o: SessionOptions, io: Io, s
       height,
       scroll: ui.scroll[ui.view],
       status,
-      // A frozen screen looks like a live one: the footer always says so.
-      alerts: ui.paused ? ['PAUSED (p)'] : [],
+      // A frozen screen looks like a live one, and a recording ends watch by itself: the footer
+      // always says so, whatever else gives way on a narrow terminal.
+      alerts: [
+        ...(ui.paused ? ['PAUSED (p)'] : []),
+        ...(o.recording ? [`recording ${Math.floor(o.recording.elapsedMs / 1000)} of ${o.recording.windowMs / 1000} s`] : []),
+      ],
       keys: keyboard !== undefined,
       ...(ui.groupBy ? { groupBy: ui.groupBy } : {}),
       ...(ui.typing !== undefined ? { prompt: ui.typing } : {}),

@@ -1,6 +1,7 @@
 // watch and demo in a real terminal (tmux) at the sizes people use: every frame fits, and the keys work.
 import fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import os from 'node:os';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { hashSlot } from '../../src/stats/hash-slot.js';
 import { Clients, ownerOfSlot } from '../helpers/redis.js';
@@ -399,6 +400,22 @@ describe('watch in a terminal, 6 nodes and 303 channels', () => {
     expect((await t.capture()).rows).toEqual(paused.rows);
     await t.sendKeys('p');
     await t.until((s) => [...frameProblems(s), ...(s.rows.some(isPausedMarker) ? ['still paused'] : [])], { what: 'the refresh to resume' });
+  });
+
+  it('--record says how far the recording is on the footer at 80x24, where other footer facts give way, and ends by itself', async () => {
+    const file = `${fs.mkdtempSync(`${os.tmpdir()}/pubsub-mon-record-`)}/mix.json`;
+    // Traffic to record (without any, watch rightly writes nothing and exits 1).
+    const channel = CHANNELS.find((c) => c.kind === 'channel')!.name;
+    const publisher = await clients.open(sb.nodes[0]!, 'test:publisher');
+    const traffic = setInterval(() => void publisher.publish(channel, 'x'.repeat(40)), 50);
+    onTestFinished(() => clearInterval(traffic));
+    const t = await watch(80, 24, '--record', file, '--record-window', '3s');
+    const screen = await t.until((s) => [...frameProblems(s), ...(/recording \d of 3 s/.test(s.rows.at(-1) ?? '') ? [] : ['no "recording N of 3 s" on the footer'])], { what: 'the recording on the footer' });
+    // The footer is full at this width: the sort order, a lower-priority fact, has given way.
+    expect(screen.rows.at(-1)).not.toContain('sort subscribers');
+    expect(await t.waitForExit(20_000)).toEqual({ status: 0, signal: null });
+    const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as { groups: Array<{ channels: Array<{ name: string }> }> };
+    expect(profile.groups.flatMap((g) => g.channels.map((c) => c.name))).toContain(channel);
   });
 
   it('r toggles the rate column, and the frame still fits', async () => {
