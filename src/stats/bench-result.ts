@@ -458,6 +458,14 @@ export function assembleBenchResult(input: BenchRunData): AssembledBench {
   const overflow = a.tallies.reduce((s, t) => s + t.overflow, 0);
   if (overflow > 0) incomplete.push({ kind: 'latency-overflow', message: `${overflow} latencies above 60 s were recorded as 60 s` });
   for (const h of a.hosts ?? []) if (h.lost) incomplete.push(agentLoss(h, a, gone));
+  // A node that stalled (kill -STOP, a long fork) keeps its connections open: nothing above names it.
+  for (const address of a.downNodes ?? []) {
+    if (incomplete.some((r) => r.kind === 'node-down' && r.message.includes(`${address} went down`))) continue;
+    incomplete.push({
+      kind: 'node-down',
+      message: `${address} did not answer when the run ended (down, or stalled): the server's figures are unknown, and whatever it had not yet answered or delivered is missing`,
+    });
+  }
   const unanswered = publishers.reduce((s, p) => s + p.unanswered, 0);
   if (unanswered > 0) {
     incomplete.push({

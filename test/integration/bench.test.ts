@@ -125,6 +125,38 @@ describe('bench on a standalone server', () => {
   });
 });
 
+describe('bench against a server that stalls mid-run (kill -STOP)', () => {
+  it('names the node that no longer answered at the end, and leaves its unanswered publishes out', async () => {
+    const sb = await startSandbox();
+    const pid = sb.nodes[0]!.process.pid!;
+    let stopped = false;
+    const run = new RunningCli(['bench', '-u', sb.url, '--json', '--timeout', '1s', '--rate', '1000', '-S', '2', '-d', '3s', '--warmup', '300ms']);
+    try {
+      const admin = await clients.open(sb.nodes[0]!, 'test:admin');
+      // About a second into measuring, told by the server's own count of PUBLISH calls.
+      const publishes = async () => commandCalls(parseCommandStats(parseInfo(String(await admin.info('commandstats')))), 'publish');
+      const deadline = Date.now() + 30_000;
+      while ((await publishes()) < 1300 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      clients.closeAll();
+      process.kill(pid, 'SIGSTOP');
+      stopped = true;
+      const code = await run.finished(60_000);
+      expect(stackTraceLines(run.stderr)).toEqual([]);
+      const doc = JSON.parse(run.stdout) as BenchJson & { incomplete_reasons: Array<{ kind: string; message: string }> };
+      expect(code).toBe(1);
+      expect(doc.incomplete_reasons.map((r) => r.kind)).toEqual(['node-down', 'unanswered']);
+      expect(doc.incomplete_reasons[0]!.message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${sb.nodes[0]!.port} did not answer when the run ended`));
+      // What was answered reconciles: every answered publish reached both subscribers.
+      expect(doc.expected).toBe(doc.published * 2);
+      expect(doc.received).toBe(doc.expected);
+    } finally {
+      if (stopped) process.kill(pid, 'SIGCONT');
+      await run.interrupt();
+      await sb.stop();
+    }
+  }, 90_000);
+});
+
 describe('bench with a slow subscriber', () => {
   it('reports a subscriber cut off by a small client-output-buffer-limit, loudly', async () => {
     const sb = await startSandbox({ serverArgs: ['--client-output-buffer-limit', 'pubsub 256kb 128kb 1'] });

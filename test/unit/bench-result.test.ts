@@ -257,7 +257,19 @@ describe('assembleBenchResult: why a result is incomplete, by kind', () => {
     const { result } = assembleBenchResult(
       run({ publishers: [publisher({ failure: 'publisher 0: 127.0.0.1:7000 closed the connection', failedNode: '127.0.0.1:7000' })], downNodes: ['127.0.0.1:7001'] }),
     );
-    expect(result.incomplete.map((r) => r.kind)).toEqual(['disconnected']);
+    // 7000 still answered: its publisher was only disconnected. 7001 did not, and is named on its own.
+    expect(result.incomplete.map((r) => r.kind)).toEqual(['disconnected', 'node-down']);
+    expect(result.incomplete[1]!.message).toMatch(/^127\.0\.0\.1:7001 did not answer when the run ended \(down, or stalled\)/);
+  });
+
+  it('names a node that stalled (kill -STOP): its connections never ended, so only the check at the end sees it', () => {
+    const { result } = assembleBenchResult(run({ publishers: [publisher({ unanswered: 40 })], downNodes: ['127.0.0.1:7002'] }));
+    expect(result.incomplete.map((r) => r.kind)).toEqual(['node-down', 'unanswered']);
+    expect(result.incomplete[0]!.message).toContain('127.0.0.1:7002 did not answer when the run ended');
+    expect(incompleteExitCode(result.incomplete)).toBe(1);
+    // A node-down already said by a connection that ended on it is not said twice.
+    const twice = assembleBenchResult(run({ subscribers: [subscriber({ lost })], downNodes: ['127.0.0.1:7001'] })).result;
+    expect(twice.incomplete.filter((r) => r.message.includes('127.0.0.1:7001'))).toHaveLength(1);
   });
 
   it('reports shard subscriptions the server ended, where, how many and when', () => {
