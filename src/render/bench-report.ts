@@ -86,7 +86,7 @@ function troubleCell(n: number, p: Palette, extra = ''): Cell {
   return { text: formatCount(n) + extra, ...(n > 0 ? { paint: p.red } : {}) };
 }
 
-function summarySection(r: BenchResult, p: Palette): string {
+function summarySection(r: BenchResult, p: Palette, width: number | undefined): string {
   const lostShare = r.lost > 0 && r.expected > 0 ? ` (${formatPercent(r.lost / r.expected)})` : '';
   const left: [string, Cell][] = [
     ['asked rate', { text: r.askedRate > 0 ? formatRate(r.askedRate) : 'max' }],
@@ -107,7 +107,7 @@ function summarySection(r: BenchResult, p: Palette): string {
     return [{ text: label }, cell, { text: rLabel }, rCell];
   });
   const lines = [renderTable(undefined, ['left', 'right', 'left', 'right'], rows, p)];
-  for (const sample of r.errorSamples) lines.push(p.yellow(`! publish error: ${escapeText(sample)}`));
+  for (const sample of r.errorSamples) lines.push(paintLines(wrapText(`! publish error: ${escapeText(sample)}`, width, 2), p.yellow));
   return lines.join('\n');
 }
 
@@ -382,7 +382,7 @@ export function renderBenchReport(r: BenchResult, opts: RenderBenchOptions): str
   const p = makePalette(opts.color);
   const sections = [
     headerLine(r, p, opts.width),
-    summarySection(r, p),
+    summarySection(r, p, opts.width),
     verifiedLine(r, p, opts.width),
     latencySection(r, p, opts.width),
     perSecondSection(r, p),

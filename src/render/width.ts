@@ -131,8 +131,9 @@ export function fitMiddle(s: string, max: number): string {
 /**
  * Plain-text parts packed into lines of at most `max` columns, joined by `separator` within a line
  * and broken between parts (the separator is dropped at a break: end a part with its own comma to
- * keep one). A part wider than `max` on its own is broken between its words; a single word wider
- * than that is left whole, for the terminal to wrap. Without `max`, one line.
+ * keep one). A part wider than `max` on its own is broken between its words, never between a number
+ * and its unit (`125 µs`); a word wider than `max` (a long host name, text with no spaces) is cut
+ * into pieces of `max` columns. Without `max`, one line.
  */
 export function wrapParts(parts: readonly string[], separator: string, max?: number): string[] {
   if (max === undefined) return [parts.join(separator)];
@@ -147,24 +148,56 @@ export function wrapParts(parts: readonly string[], separator: string, max?: num
       line = joined;
     }
   };
+  const placeWord = (word: string, sep: string) => {
+    if (displayWidth(word) <= max) return place(word, sep);
+    hardBreak(word, max).forEach((piece, i) => (i === 0 ? place(piece, sep) : (lines.push(line), (line = piece))));
+  };
   for (const part of parts) {
-    if (displayWidth(part) <= max || !part.includes(' ')) {
-      place(part, separator);
-      continue;
-    }
+    if (displayWidth(part) <= max) place(part, separator);
     // Too wide alone: its words are placed one by one, the first after the separator.
-    part.split(' ').forEach((word, i) => place(word, i === 0 ? separator : ' '));
+    else words(part).forEach((word, i) => placeWord(word, i === 0 ? separator : ' '));
   }
   lines.push(line);
   return lines;
 }
 
+/** Units that stay on the line of the number before them. */
+const UNIT = /^(ns|µs|ms|s|B|KiB|MiB|GiB|TiB|k|M|G|\/s|k\/s|M\/s|G\/s|%|cores?)[,;:.)]*$/;
+
+/** A text's words: split at spaces, with a unit kept together with its number. */
+function words(text: string): string[] {
+  const out: string[] = [];
+  for (const word of text.split(' ')) {
+    if (out.length > 0 && UNIT.test(word) && /\d$/.test(out[out.length - 1]!)) out[out.length - 1] += ` ${word}`;
+    else out.push(word);
+  }
+  return out;
+}
+
+/** A word cut into pieces of at most `max` columns (a wide character is never split). */
+function hardBreak(word: string, max: number): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  let used = 0;
+  for (const [ch, w] of columnsOf(word)) {
+    if (used + w > max && piece !== '') {
+      pieces.push(piece);
+      piece = '';
+      used = 0;
+    }
+    piece += ch;
+    used += w;
+  }
+  pieces.push(piece);
+  return pieces;
+}
+
 /** Plain text broken between words into lines of `max` columns, every line after the first indented. */
 export function wrapText(text: string, max: number | undefined, indent = 2): string {
   if (max === undefined) return text;
-  const [first = '', ...rest] = wrapParts(text.split(' '), ' ', max);
+  const [first = '', ...rest] = wrapParts(words(text), ' ', max);
   // The lines after the first are narrower by the indent: wrap what follows the first line again.
   if (rest.length === 0) return first;
   const pad = ' '.repeat(indent);
-  return [first, ...wrapParts(rest.join(' ').split(' '), ' ', Math.max(1, max - indent)).map((l) => pad + l)].join('\n');
+  return [first, ...wrapParts(words(rest.join(' ')), ' ', Math.max(1, max - indent)).map((l) => pad + l)].join('\n');
 }

@@ -117,6 +117,9 @@ describe('renderBenchReport', () => {
       reconnects: { count: 1234, excused: 56_789, resubscribe: summarize(rec.histogram) },
       client: { ...result().client, sharedCpuSeconds: 0.5 },
       incomplete: [{ kind: 'disconnected', message: 'subscriber connection 3 of 4 on 127.0.0.1:7001 was closed by the server 1.2 s into the run: its deliveries after that are lost' }],
+      publishErrors: 3,
+      errorSamples: ["NOPERM this user has no permissions to run the 'publish' command, as the ACL user benchuser says"],
+      target: `redis://${'very-long-host-name.'.repeat(6)}example.com:6379`,
     });
     const wide = renderBenchReport(r, { color: false });
     const narrow = renderBenchReport(r, { color: false, width: 80 });

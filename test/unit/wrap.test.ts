@@ -15,8 +15,17 @@ describe('wrapParts', () => {
     expect(wrapParts(['ab', 'one two three four'], ' ', 9)).toEqual(['ab one', 'two three', 'four']);
   });
 
-  it('leaves a word wider than the line whole, on a line of its own', () => {
-    expect(wrapParts(['x', 'abcdefghijkl', 'y'], ' ', 5)).toEqual(['x', 'abcdefghijkl', 'y']);
+  it('cuts a word wider than the line into pieces as wide as the line (a long host name, text without spaces)', () => {
+    expect(wrapParts(['x', 'abcdefghijkl', 'y'], ' ', 5)).toEqual(['x', 'abcde', 'fghij', 'kl y']);
+    // A wide character is never split: a piece stops short rather than straddle the edge.
+    expect(wrapParts(['日本語日本語'], ' ', 5)).toEqual(['日本', '語日', '本語']);
+  });
+
+  it('keeps a number and its unit on one line', () => {
+    expect(wrapParts(['after p50 125 µs, p99 1.20 ms'], ' ', 14)).toEqual(['after p50', '125 µs, p99', '1.20 ms']);
+    expect(wrapText('RSS 213 MiB (this process)', 10, 2)).toBe('RSS\n  213 MiB\n  (this\n  process)');
+    // Only after a number: a word that merely looks like a unit is a word.
+    expect(wrapParts(['ab s'], ' ', 2)).toEqual(['ab', 's']);
   });
 
   it('counts terminal columns, not code points: wide characters take two', () => {
