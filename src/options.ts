@@ -188,5 +188,8 @@ export function passwordOnCommandLine(args: Pick<ConnectionValues, 'password' | 
   if (!args.authWarning) return undefined;
   const inUrl = args.url !== undefined && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(args.url);
   if (args.password === undefined && !inUrl) return undefined;
-  return `warning: a password given with ${args.password !== undefined ? '-a/--password' : urlFlag} can be read by other users of this machine (ps); set REDISCLI_AUTH instead, or --no-auth-warning`;
+  // REDISCLI_AUTH is the password of every server without one in its URL: for --control-url it
+  // helps only where the control server's password is the measured server's.
+  const instead = urlFlag === '--url' ? 'set REDISCLI_AUTH instead' : 'if it is the same as the measured server\'s, leave it out and set REDISCLI_AUTH';
+  return `warning: a password given with ${args.password !== undefined ? '-a/--password' : urlFlag} can be read by other users of this machine (ps); ${instead}, or --no-auth-warning`;
 }

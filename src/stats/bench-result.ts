@@ -409,6 +409,23 @@ function subscriberLoss(r: SubscriberReport & { lost: NonNullable<SubscriberRepo
   return { kind: 'disconnected', message: `${head}: the server closed it; a slow subscriber is cut off at the client-output-buffer-limit for pubsub; ${tail}` };
 }
 
+/**
+ * The time the measured messages stand for. A paced run's is its schedule's: the duration asked, or
+ * for --messages N the N intervals they take (not the N - 1 between the first send and the last, nor
+ * the first send's lateness: 3 messages at 3/s are 3/s). A run that fell behind, or went as fast as
+ * it could, took the time from the start of measuring to its last send. Interrupted, the schedule's
+ * end is unknown: that span, plus one interval when paced.
+ */
+function measuredWindowSec(a: BenchRunData, spanSec: number, askedRate: number, sent: number): number {
+  const { config } = a;
+  const interval = askedRate > 0 && sent > 0 ? 1 / askedRate : 0;
+  let scheduled = 0;
+  if (a.interrupted) scheduled = spanSec + interval;
+  else if (config.messages === undefined) scheduled = config.durationMs / 1000;
+  else if (askedRate > 0) scheduled = config.messages / askedRate;
+  return Math.max(1e-9, spanSec, scheduled);
+}
+
 /** The publish and subscribe commands of a run; a replay's come from its profile's channels, classic or shard. */
 function commandsOf(config: BenchConfig): Pick<BenchResult, 'mode' | 'subscribe'> {
   if (!config.mix) return { mode: config.mode, subscribe: config.subscribe };
@@ -428,10 +445,8 @@ export function assembleBenchResult(input: BenchRunData): AssembledBench {
   const unique = subscribers.reduce((s, r) => s + r.unique, 0) - gone.unique;
   const excused = subscribers.reduce((s, r) => s + r.excused, 0) - gone.excused;
   const lastSend = Math.max(a.measureFromNs, ...publishers.map((p) => p.lastSendNs));
-  // A paced run's n messages stand for n intervals of the schedule, not the n - 1 between the first
-  // send and the last: without the last interval, 3 messages at 3/s would read 4.5/s.
   const askedRate = config.mix ? a.channelRates.reduce((x, y) => x + y, 0) : config.rate;
-  const windowSec = Math.max(1e-9, (lastSend - a.measureFromNs) / 1e9 + (askedRate > 0 && ok + errors > 0 ? 1 / askedRate : 0));
+  const windowSec = measuredWindowSec(a, (lastSend - a.measureFromNs) / 1e9, askedRate, ok + errors);
 
   const histogram = mergeEncoded(a.tallies.map((t) => t.histogram));
 

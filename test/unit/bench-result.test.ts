@@ -101,6 +101,15 @@ describe('assembleBenchResult: the numbers reconcile', () => {
     // As fast as possible there is no schedule: the window ends at the last send.
     const { result: max } = assembleBenchResult({ ...paced, config: config({ rate: 0, messages: 3 }) });
     expect(max.publishRate).toBeCloseTo(4.5, 6);
+    // A 2 s run at 1/s whose schedule (started in the warm-up) sent at 0.5 s and 1.5 s: 1/s, its
+    // seconds all complete; not 2 / 1.5 s.
+    const twoSeconds = run({ config: config({ rate: 1, durationMs: 2000 }), channelRates: [0.5, 0.5], publishers: [publisher({ measuredSent: 2, okPerChannel: [1, 1], perSecond: [1, 1], lastSendNs: START + 1.5 * SECOND, lastSeq: [0, 0] })] });
+    expect(assembleBenchResult(twoSeconds).result).toMatchObject({ publishRate: 1, elapsedMs: 2000 });
+    // A publisher that fell behind took longer than the schedule: its own time counts.
+    const late = { ...twoSeconds, publishers: [publisher({ measuredSent: 2, okPerChannel: [1, 1], perSecond: [1, 1], lastSendNs: START + 4 * SECOND, lastSeq: [0, 0] })] };
+    expect(assembleBenchResult(late).result.publishRate).toBeCloseTo(0.5, 6);
+    // Interrupted: the schedule's end is unknown, so the span to the last send plus one interval.
+    expect(assembleBenchResult({ ...twoSeconds, interrupted: true }).result.publishRate).toBeCloseTo(2 / 2.5, 6);
   });
 
   it('says which commands a profile replay used: its channels\' kinds, mixed when it has both', () => {
