@@ -166,10 +166,19 @@ function groupSection(r: BenchResult, p: Palette, width: number | undefined): st
   };
   const table = render(longest, GROUP_HEAD.length);
   if (width === undefined || blockWidth(table) <= width) return table;
-  // P99.9 goes first (P99 stays), then the names give up what is still too much, down to 8 columns.
-  const fewer = render(longest, GROUP_HEAD.length - 1);
-  const over = blockWidth(fewer) - width;
-  return over > 0 ? render(Math.max(8, longest - over), GROUP_HEAD.length - 1) : fewer;
+  // P99.9 goes first (P99 stays), then the names give up what is still too much.
+  return cutNamesToFit((nameWidth) => render(nameWidth, GROUP_HEAD.length - 1), longest, width);
+}
+
+/**
+ * A table whose first column holds names (hosts, groups), drawn by `render` at a name width: as it
+ * is when it fits `width`, else with the names cut (in the middle, by `render`) by what is too
+ * much, down to 8 columns.
+ */
+function cutNamesToFit(render: (nameWidth: number) => string, longest: number, width: number | undefined): string {
+  const table = render(longest);
+  const over = width === undefined ? 0 : blockWidth(table) - width;
+  return over > 0 ? render(Math.max(8, longest - over)) : table;
 }
 
 /** What bench itself spent: the figures that say whether the client or the server was measured. */
@@ -242,10 +251,8 @@ function clockCell(c: { boundUs: number }): string {
 function agentSection(r: BenchResult, p: Palette, width: number | undefined): string | undefined {
   if (!r.agents) return undefined;
   const longest = Math.max(...r.agents.map((a) => displayWidth(escapeText(a.name))));
-  const table = agentTable(r, p, longest);
-  const over = width === undefined ? 0 : blockWidth(table) - width;
   // Long host names (FQDNs) are cut in the middle, not the columns after them.
-  return over > 0 ? agentTable(r, p, Math.max(8, longest - over)) : table;
+  return cutNamesToFit((nameWidth) => agentTable(r, p, nameWidth), longest, width);
 }
 
 function agentTable(r: BenchResult, p: Palette, nameWidth: number): string {
