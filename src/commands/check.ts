@@ -97,7 +97,7 @@ export const checkCommand = defineCommand({
       unmatchedStatus,
     });
     const patterns = declared ? patternOutcomes(declared, result.verdicts, unmatchedStatus, snapshot) : [];
-    io.stdout.write(format === 'prometheus' ? await checkMetricsText(result, patterns) : renderCheck(result, format, { color: format === 'text' && useColor(io, args.color) }));
+    io.stdout.write(format === 'prometheus' ? await checkMetricsText(result, patterns) : renderCheck(result, format, { color: format === 'text' && useColor(io, args.color), ...(io.stdout.isTTY && io.stdout.columns ? { width: io.stdout.columns } : {}) }));
     return EXIT_CODES[result.status];
   },
 });

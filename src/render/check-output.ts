@@ -8,11 +8,14 @@ import { renderTable, type Cell } from './table.js';
 import { checkToJson } from './json/check.js';
 import { jsonLine } from './json/line.js';
 import { nagiosText, type CheckFormat } from './check-error.js';
+import { wrapText } from './width.js';
 
 
 export interface RenderCheckOptions {
   /** Paint with ANSI colours (text format only; the others are for machines). */
   color: boolean;
+  /** Terminal columns (text format): the summary and the notes break between words to fit. Absent: one line each. */
+  width?: number;
 }
 
 function statusPaint(status: CheckStatus, p: Palette): Paint {
@@ -28,7 +31,7 @@ function statusPaint(status: CheckStatus, p: Palette): Paint {
   }
 }
 
-function renderText(result: CheckResult, p: Palette): string {
+function renderText(result: CheckResult, p: Palette, width: number | undefined): string {
   const rows = result.verdicts.map((v): Cell[] => [
     { text: v.status, paint: statusPaint(v.status, p) },
     { text: escapeText(v.name) },
@@ -36,12 +39,13 @@ function renderText(result: CheckResult, p: Palette): string {
     { text: formatCount(v.subscribers) },
     { text: v.reason + (v.matchedBy !== undefined ? ` [matched by '${escapeText(v.matchedBy)}']` : '') },
   ]);
-  const lines = [statusPaint(result.status, p)(escapeText(result.summary))];
+  const paint = statusPaint(result.status, p);
+  const lines = wrapText(escapeText(result.summary), width).split('\n').map((l) => paint(l));
   if (rows.length > 0) {
     const table = renderTable(undefined, ['left', 'left', 'left', 'left', 'left'], rows, p);
     for (const line of table.split('\n')) lines.push(`  ${line}`);
   }
-  for (const note of result.notes) lines.push(p.dim(`note: ${escapeText(note)}`));
+  for (const note of result.notes) lines.push(...wrapText(`note: ${escapeText(note)}`, width).split('\n').map((l) => p.dim(l)));
   return `${lines.join('\n')}\n`;
 }
 
@@ -108,7 +112,7 @@ function renderNagios(result: CheckResult): string {
 export function renderCheck(result: CheckResult, format: Exclude<CheckFormat, 'prometheus'>, opts: RenderCheckOptions): string {
   switch (format) {
     case 'text':
-      return renderText(result, makePalette(opts.color));
+      return renderText(result, makePalette(opts.color), opts.width);
     case 'json':
       return jsonLine(checkToJson(result));
     case 'nagios':

@@ -33,6 +33,23 @@ describe('text', () => {
     expect(out).not.toContain('\u001b');
   });
 
+  it('breaks the summary and the notes between words on a terminal, each summary line in the status colour', () => {
+    const r = result({ unmatchedPatterns: ['ship.*'] });
+    const wide = renderCheck(r, 'text', plain);
+    const out = renderCheck(r, 'text', { color: true, width: 40 });
+    const summary = out.split('\n').filter((l) => l.startsWith('\u001b[31m'));
+    expect(summary.length).toBeGreaterThan(1);
+    for (const line of summary) expect(line).toMatch(/^\u001b\[31m.*\u001b\[39m$/);
+    const text = renderCheck(r, 'text', { color: false, width: 40 });
+    const lines = text.trimEnd().split('\n');
+    const note = lines.slice(lines.findIndex((l) => l.startsWith('note:')));
+    expect(note.length).toBeGreaterThan(1);
+    expect(note.every((l) => l.length <= 40)).toBe(true);
+    expect(note.map((l) => l.trim()).join(' ')).toBe("note: pattern 'ship.*' matched no channel with subscribers");
+    // The words are the same as on one line.
+    expect(text.split(/\s+/)).toEqual(wide.split(/\s+/));
+  });
+
   it('escapes control characters and colours the status when asked', () => {
     const r = result({ targets: [{ name: 'bad\u001b]0;x\u0007', kind: 'channel', subscribers: 0 }] });
     const out = renderCheck(r, 'text', { color: true });
