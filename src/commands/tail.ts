@@ -17,7 +17,7 @@ export const TAIL_FLAGS = {
   ...OUTPUT_FLAGS,
   channel: textList({ alias: 'c', describe: 'Exact channel to listen to (repeatable; \\xNN names a byte)' }),
   shard: textList({ alias: 's', describe: 'Shard channel to SSUBSCRIBE on its owner (repeatable; \\xNN names a byte)' }),
-  shards: bool({ describe: 'Also follow the shard channels that exist and the patterns match (every one when only -c/-s are named; found on every node, looked for again every few seconds)' }),
+  shards: bool({ describe: 'Also follow every shard channel that exists (found on every node, looked for again every few seconds)' }),
   'include-keyspace': bool({ describe: 'Keep keyspace notifications (__keyspace@*, __keyevent@*) that a pattern catches' }),
   exclude: textList({ alias: 'x', describe: 'Leave out channels matching this glob (repeatable)' }),
   grep: text({ alias: 'g', describe: 'Only messages whose payload matches this regular expression' }),

@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import type { ConnectionTarget } from '../redis/target.js';
 import { slotOwners, versionAtLeast, type DiscoveredTopology, type TopologyNode } from '../stats/topology.js';
 import { hashSlot } from '../stats/hash-slot.js';
-import { escapeGlob, globMatch } from '../stats/glob.js';
-import { byteString, encodeName } from '../stats/channel-name.js';
+import { escapeGlob } from '../stats/glob.js';
+import { encodeName } from '../stats/channel-name.js';
 import { shardRole } from '../stats/own-subscriptions.js';
 import { parseMoved } from '../stats/cluster-topology.js';
 import { GapBook } from '../stats/tail-gaps.js';
@@ -22,7 +22,7 @@ export interface TailSubscriptions {
   channels: string[];
   /** SSUBSCRIBE channels, each on its owner. */
   shardChannels: string[];
-  /** Follow the shard channels that exist and `patterns` match (every one without patterns), found with SHARDCHANNELS on every node. */
+  /** Follow every shard channel that exists, found with SHARDCHANNELS on every node. */
   allShards: boolean;
 }
 
@@ -463,14 +463,8 @@ export class Tailer {
 
   // ---- finding shard channels (--shards) ----
 
-  /**
-   * The shard channels that have a subscriber somewhere (SHARDCHANNELS answers per node) and that
-   * the patterns match, byte for byte as PSUBSCRIBE would: `tail 'jobs:*' --shards` follows the
-   * jobs shard channels, not every one. With no pattern (only -c/-s named), every one.
-   */
+  /** The shard channels that have a subscriber somewhere: SHARDCHANNELS answers per node. */
   private async discoverShardChannels(): Promise<Set<string>> {
-    const globs = this.subscriptions.patterns.map(byteString);
-    const wanted = (name: string) => globs.length === 0 || globs.some((g) => globMatch(g, byteString(name)));
     const names = new Set<string>();
     await Promise.all(
       this.topology.nodes.map(async (node) => {
@@ -479,7 +473,7 @@ export class Tailer {
         let client: Redis | undefined;
         try {
           client = reuse ?? (await openNode(this.target, node, 'tail-control'));
-          for (const n of await listChannels(client, 'SHARDCHANNELS')) if (wanted(n)) names.add(n);
+          for (const n of await listChannels(client, 'SHARDCHANNELS')) names.add(n);
         } catch (err) {
           rethrowIfBug(err);
           // a node that is down is retried at the next discovery

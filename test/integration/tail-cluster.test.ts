@@ -97,30 +97,6 @@ describe('tail on a 3+3 cluster', () => {
     }
   });
 
-  it('with patterns, --shards follows the shard channels they match, and the hint counts only those', async () => {
-    const mine = '{tenant:3}jobs:new';
-    const other = '{tenant:4}audit';
-    for (const name of [mine, other]) await clients.ssubscribe((await ownerOfSlot(sb, clients, hashSlot(name))).primary, name);
-    const tail = new RunningCli(['tail', '-u', sb.url, '*jobs:*', '--shards', '--json']);
-    const hint = new RunningCli(['tail', '-u', sb.url, 'nothing-shard-like:*', '--timeout', '2s']);
-    try {
-      await expect.poll(() => total('SHARDNUMSUB', mine), settle(`tail on ${mine}`)).toBe(2);
-      // The other shard channel keeps its one subscriber, the app's: tail left it alone.
-      await new Promise((r) => setTimeout(r, 500));
-      expect(await total('SHARDNUMSUB', other)).toBe(1);
-      for (const name of [mine, other]) await (await clients.open((await ownerOfSlot(sb, clients, hashSlot(name))).primary, 'test:publisher')).call('SPUBLISH', name, `to ${name}`);
-      await tail.waitForLine((l) => l.includes(`to ${mine}`));
-      await new Promise((r) => setTimeout(r, 300));
-      expect(parse(tail.stdout).map((l) => l.payload)).toEqual([`to ${mine}`]);
-      // A pattern that matches no shard channel: no hint about shard channels it would not want.
-      expect(await hint.finished(20_000)).toBe(0);
-      expect(hint.stderr).not.toMatch(/shard channel/);
-    } finally {
-      await tail.interrupt();
-      await hint.interrupt();
-    }
-  });
-
   it('follows a shard channel to its new owner when its slot moves, with a gap marker', async () => {
     const name = '{move-me}jobs';
     const slot = hashSlot(name);
