@@ -1,7 +1,7 @@
 // The `bench --json` document. This file is the public contract of that output.
 import type { LatencySummary } from '../../stats/histogram.js';
 import type { BenchResult, IncompleteKind } from '../../stats/bench-result.js';
-import { known, round2 } from './numbers.js';
+import { known, knownRound2, round2 } from './numbers.js';
 import { escapeText } from '../escape.js';
 
 /** Latency percentiles in microseconds: the summary without its count (the histogram has it). */
@@ -176,7 +176,7 @@ export function benchToJson(r: BenchResult): BenchJson {
     server: {
       // INFO reports CPU to the microsecond; more digits are floating-point noise.
       cpu_seconds: s.cpuSeconds === undefined ? null : Math.round(s.cpuSeconds * 1e6) / 1e6,
-      cpu_us_per_message: s.cpuUsPerMessage === undefined ? null : round2(s.cpuUsPerMessage),
+      cpu_us_per_message: knownRound2(s.cpuUsPerMessage),
       net_in_bytes: known(s.netInBytes),
       net_out_bytes: known(s.netOutBytes),
       peak_subscriber_omem: known(s.peakSubscriberOmem),
@@ -222,8 +222,8 @@ export function benchToJson(r: BenchResult): BenchJson {
       subscriber_cpu_seconds: seconds(c.subscriberCpuSeconds),
       shared_cpu_seconds: seconds(c.sharedCpuSeconds),
       process_cpu_seconds: seconds(c.processCpuSeconds),
-      publisher_cpu_us_per_message: c.publisherCpuUsPerMessage === undefined ? null : round2(c.publisherCpuUsPerMessage),
-      subscriber_cpu_us_per_delivery: c.subscriberCpuUsPerDelivery === undefined ? null : round2(c.subscriberCpuUsPerDelivery),
+      publisher_cpu_us_per_message: knownRound2(c.publisherCpuUsPerMessage),
+      subscriber_cpu_us_per_delivery: knownRound2(c.subscriberCpuUsPerDelivery),
       bytes_per_connection: c.bytesPerConnection === undefined ? null : Math.round(c.bytesPerConnection),
       rss_bytes: known(c.rssBytes),
     },
@@ -239,13 +239,13 @@ export function benchToJson(r: BenchResult): BenchJson {
           expected: known(a.expected),
           received: known(a.received),
           lost: known(a.lost),
-          publish_rate: a.publishRate === undefined ? null : round2(a.publishRate),
-          delivery_rate: a.deliveryRate === undefined ? null : round2(a.deliveryRate),
+          publish_rate: knownRound2(a.publishRate),
+          delivery_rate: knownRound2(a.deliveryRate),
           latency_us: latencyJson(a.latency),
           histogram: a.histogramEncoded ?? null,
           cpu_seconds: seconds(a.cpuSeconds),
-          clock: { offset_us: round2(a.clock.offsetUs), bound_us: round2(a.clock.boundUs), drift_us: a.clock.driftUs === undefined ? null : round2(a.clock.driftUs) },
-          lost_at_s: a.lostAtS === undefined ? null : round2(a.lostAtS),
+          clock: { offset_us: round2(a.clock.offsetUs), bound_us: round2(a.clock.boundUs), drift_us: knownRound2(a.clock.driftUs) },
+          lost_at_s: knownRound2(a.lostAtS),
           last_heard: a.lastHeard ? { ...a.lastHeard } : null,
         }))
       : null,

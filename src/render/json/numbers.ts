@@ -14,6 +14,12 @@ export function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
+/** A rate or mean that may be unknown: null, or two decimals. */
+export function knownRound2(n: number | undefined): number | null {
+  const v = known(n);
+  return v === null ? null : round2(v);
+}
+
 /** A channel name in a JSON document: `name_encoding` is present, and "base64", only for names that are not UTF-8. */
 export interface NameJson {
   name: string;
